@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The test suites. `hack/run-tests.sh all` is `make test`, which is what CI runs.
+#   unit         pytest tests/unit (pure functions, no cluster)
+#   sanity       ansible-test sanity on a copy placed under ansible_collections/modelserving/maas
+#   lint         ansible-lint, production profile
+#   integration  pytest tests/integration against the local control plane
+#   molecule     molecule scenarios on the local control plane
+#   bench        benchmarks (not part of `all`)
+# Suites that need the control plane share one, started here and always stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=$ROOT/.venv/bin/python
+export PATH=$ROOT/.venv/bin:$PATH
+export ANSIBLE_CONFIG=$ROOT/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH=$ROOT/.collections
+export PYTHONHASHSEED=0
+TEST_STATE=$ROOT/.local-cluster-test
+
+step() { printf '\n===== %s =====\n' "$*"; }
+
+plane_up() {
+  if [ -z "${MAAS_TEST_STATE_DIR:-}" ]; then
+    step "local control plane"
+    "$PY" hack/localcluster.py up --state-dir "$TEST_STATE" >/dev/null
+    trap plane_down EXIT
+    export MAAS_TEST_STATE_DIR=$TEST_STATE
+  fi
+  export KUBECONFIG=$MAAS_TEST_STATE_DIR/kubeconfig
+}
+
+plane_down() {
+  "$PY" hack/localcluster.py down --state-dir "$TEST_STATE" || true
+}
+
+unit() {
+  step "unit tests"
+  pytest tests/unit -q -p no:cacheprovider
+}
+
+sanity() {
+  step "ansible-test sanity"
+  local tree
+  tree=$(mktemp -d)
+  mkdir -p "$tree/ansible_collections/modelserving/maas"
+  # Only what git would ship: tracked files and new files that are not ignored.
+  git ls-files -z --cached --others --exclude-standard \
+    | xargs -0 -I{} sh -c 'test -e "$1" && echo "$1" || true' _ {} \
+    | tar -cf - -T - | tar -xf - -C "$tree/ansible_collections/modelserving/maas"
+  (cd "$tree/ansible_collections/modelserving/maas" \
+    && ansible-test sanity --venv --python "$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+       --exclude hack/ --exclude bench/ --exclude tests/cel/ --exclude .ci/)
+  rm -rf "$tree"
+}
+
+lint() {
+  step "ansible-lint (production profile)"
+  ansible-lint --profile production --offline
+}
+
+integration() {
+  plane_up
+  step "integration tests"
+  pytest tests/integration -q -p no:cacheprovider
+}
+
+molecule_scenarios() {
+  plane_up
+  local scenario
+  for scenario in $(ls molecule); do
+    [ "$scenario" = kind ] && continue   # needs Docker; documented in the README
+    step "molecule $scenario"
+    molecule test -s "$scenario"
+  done
+}
+
+bench() {
+  plane_up
+  step "benchmarks"
+  mkdir -p bench/results
+  for b in bench/bench_*.py; do
+    "$PY" "$b"
+  done
+}
+
+case "${1:-all}" in
+  unit) unit ;;
+  sanity) sanity ;;
+  lint) lint ;;
+  integration) integration ;;
+  molecule) molecule_scenarios ;;
+  bench) bench ;;
+  all)
+    unit
+    lint
+    sanity
+    integration
+    molecule_scenarios
+    step "all tests passed"
+    ;;
+  *) echo "usage: $0 [all|unit|sanity|lint|integration|molecule|bench]" >&2; exit 2 ;;
+esac

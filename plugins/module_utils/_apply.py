@@ -1,0 +1,338 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modelserving.maas contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Batch server-side apply: decide what needs writing, validate it all, then write it.
+
+The decisions are pure functions of (desired object, live object); `apply_objects` and
+`delete_objects` are the only functions here that talk to the cluster, through a `Cluster`.
+
+An object is written only when it would change: when a field we set differs from the live value,
+or when a field our field manager owns is no longer desired (server-side apply would remove it).
+A second run over an unchanged cluster therefore makes no write requests at all.
+
+Conflicts: when someone edited a field we own with an imperative update (kubectl edit, patch,
+replace), the edit is drift and the next run takes the field back. When another *applier* owns the
+field, that is a real disagreement between two declarative owners; it fails unless force_conflicts.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import hashlib
+import json
+import re
+import time
+
+from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError, identity, ref
+
+SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
+# Applied first, so that what lives in them (or is an instance of them) can be validated.
+FOUNDATION_KINDS = ("Namespace", "CustomResourceDefinition")
+_CONFLICT_MANAGER = re.compile(r'conflict with "([^"]+)"')
+
+
+# ---------------------------------------------------------------------------------------------
+# pure decisions
+
+
+def is_subset(desired, live):
+    """Every value set in `desired` has the same value in `live`. Lists compare whole, item by item."""
+    if isinstance(desired, dict):
+        if not isinstance(live, dict):
+            return False
+        return all(key in live and is_subset(value, live[key]) for key, value in desired.items())
+    if isinstance(desired, list):
+        if not isinstance(live, list) or len(desired) != len(live):
+            return False
+        return all(is_subset(d, l) for d, l in zip(desired, live))
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return desired is live
+    return desired == live
+
+
+def owned_fields(live, field_manager):
+    """The fieldsV1 tree our field manager applied to the main resource (not a subresource)."""
+    for entry in live.get("metadata", {}).get("managedFields") or []:
+        if (entry.get("manager") == field_manager and entry.get("operation") == "Apply"
+                and not entry.get("subresource")):
+            return entry.get("fieldsV1") or {}
+    return {}
+
+
+def fields_no_longer_desired(fields, desired, path=""):
+    """Paths our manager owns that `desired` no longer sets: applying would remove them."""
+    missing = []
+    for key, sub in sorted(fields.items()):
+        if key == ".":
+            continue
+        kind, _, raw = key.partition(":")
+        here = "%s.%s" % (path, raw) if kind == "f" else "%s[%s]" % (path, raw)
+        if kind == "f":
+            if not isinstance(desired, dict) or raw not in desired:
+                missing.append(here)
+            elif sub:
+                missing.extend(fields_no_longer_desired(sub, desired[raw], here))
+        elif kind == "k":
+            # A key field the desired item leaves out was defaulted by the server (a port's
+            # protocol: TCP), so it matches whatever the server recorded.
+            keys = json.loads(raw)
+            match = [item for item in desired or [] if isinstance(item, dict)
+                     and all(item.get(k, v) == v for k, v in keys.items())] if isinstance(desired, list) else []
+            if not match:
+                missing.append(here)
+            elif sub:
+                missing.extend(fields_no_longer_desired(sub, match[0], here))
+        elif kind == "v":
+            if not isinstance(desired, list) or json.loads(raw) not in desired:
+                missing.append(here)
+        elif kind == "i":
+            index = int(raw)
+            if not isinstance(desired, list) or index >= len(desired):
+                missing.append(here)
+            elif sub:
+                missing.extend(fields_no_longer_desired(sub, desired[index], here))
+    return missing
+
+
+def write_reason(desired, live, field_manager):
+    """Why `desired` must be applied over `live`, or None when applying would change nothing."""
+    if live is None:
+        return "created"
+    if not is_subset(desired, live):
+        return "differs"
+    if fields_no_longer_desired(owned_fields(live, field_manager), desired):
+        return "fields removed"
+    return None
+
+
+def comparable(obj):
+    """The object without the bookkeeping the server changes on every write."""
+    if obj is None:
+        return None
+    clean = copy.deepcopy(obj)
+    meta = clean.get("metadata", {})
+    for key in SERVER_METADATA:
+        meta.pop(key, None)
+    annotations = meta.get("annotations")
+    if annotations:
+        annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+        if not annotations:
+            meta.pop("annotations")
+    return clean
+
+
+def redacted(obj):
+    """A copy safe to print: Secret values replaced by their SHA-256, never the value itself."""
+    if obj is None or obj.get("kind") != "Secret":
+        return obj
+    clean = copy.deepcopy(obj)
+    for field in ("data", "stringData"):
+        if isinstance(clean.get(field), dict):
+            clean[field] = {k: "sha256:" + hashlib.sha256(str(v).encode("utf-8")).hexdigest()
+                            for k, v in clean[field].items()}
+    return clean
+
+
+def diff_entry(before, after):
+    header = ref(after or before)
+    return {"before": redacted(comparable(before)) or {}, "after": redacted(comparable(after)) or {},
+            "before_header": header, "after_header": header}
+
+
+def conflicting_managers(error):
+    """Field managers named in a server-side apply 409."""
+    names = set()
+    for cause in error.causes:
+        names.update(_CONFLICT_MANAGER.findall(cause.get("message", "")))
+    if not names:
+        names.update(_CONFLICT_MANAGER.findall(str(error)))
+    return sorted(names)
+
+
+def only_imperative_owners(live, managers):
+    """True when every named manager wrote with Update (kubectl edit/patch/replace), never Apply."""
+    operations = {}
+    for entry in (live or {}).get("metadata", {}).get("managedFields") or []:
+        operations.setdefault(entry.get("manager"), set()).add(entry.get("operation"))
+    return bool(managers) and all(operations.get(m) == {"Update"} for m in managers)
+
+
+def sort_for_apply(objects):
+    """Namespaces and CRDs first, then everything else, keeping the caller's order otherwise."""
+    return ([o for o in objects if o.get("kind") in FOUNDATION_KINDS],
+            [o for o in objects if o.get("kind") not in FOUNDATION_KINDS])
+
+
+def validate_shape(obj, index):
+    """A clear message for objects the API server would reject without naming them."""
+    where = "objects[%d]" % index
+    if not isinstance(obj, dict):
+        return "%s is a %s, not a Kubernetes object" % (where, type(obj).__name__)
+    for field in ("apiVersion", "kind"):
+        if not obj.get(field):
+            return "%s has no %s" % (where, field)
+    if not (obj.get("metadata") or {}).get("name"):
+        return "%s (%s) has no metadata.name" % (where, obj["kind"])
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster I/O
+
+
+class ApplyResult(object):
+    def __init__(self):
+        self.created = []
+        self.updated = []
+        self.unchanged = []
+        self.deleted = []
+        self.reverted = []
+        self.diff = []
+        self.errors = []
+        self.objects = {}
+
+    @property
+    def changed(self):
+        return bool(self.created or self.updated or self.deleted)
+
+    def as_dict(self):
+        return {"changed": self.changed, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "deleted": self.deleted, "reverted": self.reverted}
+
+
+def live_objects(cluster, objects):
+    """GET every object in parallel; {identity: live object or None}."""
+    results = cluster.parallel(
+        lambda o: cluster.get(o["apiVersion"], o["kind"], o["metadata"]["name"], o["metadata"].get("namespace")),
+        objects)
+    live, errors = {}, []
+    for obj, (value, err) in zip(objects, results):
+        if err is not None:
+            errors.append("%s: cannot read it: %s" % (ref(obj), err))
+        live[identity(obj)] = value
+    return live, errors
+
+
+def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_mode=False, want_diff=False,
+                  live=None, wait_timeout=60.0, create_only=False):
+    """Apply `objects`; returns an ApplyResult. Nothing is written unless every object that needs
+    writing passes a server-side dry run first (within each tier: Namespaces/CRDs, then the rest)."""
+    result = ApplyResult()
+    for tier in sort_for_apply(objects):
+        if not tier:
+            continue
+        if live is None or any(identity(o) not in live for o in tier):
+            tier_live, errors = live_objects(cluster, tier)
+            if errors:
+                result.errors.extend(errors)
+                return result
+        else:
+            tier_live = live
+        pending = []
+        for obj in tier:
+            current = tier_live.get(identity(obj))
+            if (create_only and current is not None) or write_reason(obj, current, field_manager) is None:
+                result.unchanged.append(ref(obj))
+                result.objects[identity(obj)] = current
+            else:
+                pending.append((obj, current))
+        if not pending:
+            continue
+        # Dry run first: a schema error anywhere stops the whole batch before any write.
+        dry = cluster.parallel(lambda pair: _apply_one(cluster, pair, field_manager, force_conflicts, True), pending)
+        failures = ["%s: %s" % (ref(obj), err) for (obj, _), (_, err) in zip(pending, dry) if err is not None]
+        if failures:
+            result.errors.extend(failures)
+            return result
+        outcomes = dry if check_mode else cluster.parallel(
+            lambda pair: _apply_one(cluster, pair, field_manager, force_conflicts, False), pending)
+        for (obj, current), (outcome, err) in zip(pending, outcomes):
+            if err is not None:
+                result.errors.append("%s: %s" % (ref(obj), err))
+                continue
+            stored, forced = outcome
+            _record(result, obj, current, stored, forced, check_mode, want_diff)
+        if result.errors:
+            return result
+        if not check_mode:
+            wait_established(cluster, [o for o, _ in pending if o["kind"] == "CustomResourceDefinition"],
+                             wait_timeout, result)
+    return result
+
+
+def _apply_one(cluster, pair, field_manager, force_conflicts, dry_run):
+    obj, current = pair
+    try:
+        return cluster.apply(obj, field_manager, force=force_conflicts, dry_run=dry_run), False
+    except K8sError as err:
+        if err.status != 409 or force_conflicts:
+            raise
+        managers = conflicting_managers(err)
+        if not only_imperative_owners(current, managers):
+            raise K8sError(409, "Conflict", "%s. Another applier (%s) owns these fields; set force_conflicts "
+                           "to take them over." % (err, ", ".join(managers) or "unknown"), err.body)
+        return cluster.apply(obj, field_manager, force=True, dry_run=dry_run), True
+
+
+def _record(result, obj, current, stored, forced, check_mode, want_diff):
+    name = ref(obj)
+    result.objects[identity(obj)] = stored
+    if current is None:
+        changed = True
+        result.created.append(name)
+    else:
+        if check_mode:
+            changed = comparable(stored) != comparable(current)
+        else:
+            changed = stored.get("metadata", {}).get("resourceVersion") != \
+                current.get("metadata", {}).get("resourceVersion")
+        (result.updated if changed else result.unchanged).append(name)
+    if forced and changed:
+        result.reverted.append(name)
+    if want_diff and changed:
+        result.diff.append(diff_entry(current, stored))
+
+
+def wait_established(cluster, crds, timeout, result):
+    """Bounded wait until new CRDs serve their kind, so the next task can create instances."""
+    deadline = time.monotonic() + timeout
+    for crd in crds:
+        name = crd["metadata"]["name"]
+        while True:
+            live = cluster.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+            conditions = (live or {}).get("status", {}).get("conditions") or []
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+                break
+            if time.monotonic() > deadline:
+                result.errors.append("CustomResourceDefinition %s: not Established after %ds" % (name, timeout))
+                return
+            time.sleep(0.2)
+
+
+def delete_objects(cluster, objects, check_mode=False, want_diff=False, live=None):
+    """Delete the objects that exist; returns an ApplyResult (deleted / unchanged)."""
+    result = ApplyResult()
+    if live is None:
+        live, errors = live_objects(cluster, objects)
+        if errors:
+            result.errors.extend(errors)
+            return result
+    present = [o for o in objects if live.get(identity(o)) is not None]
+    result.unchanged.extend(ref(o) for o in objects if live.get(identity(o)) is None)
+
+    def delete(obj):
+        meta = obj["metadata"]
+        return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), dry_run=check_mode)
+
+    for obj, (gone, err) in zip(present, cluster.parallel(delete, present)):
+        if err is not None:
+            result.errors.append("%s: cannot delete it: %s" % (ref(obj), err))
+        elif gone:
+            result.deleted.append(ref(obj))
+            if want_diff:
+                result.diff.append(diff_entry(live[identity(obj)], None))
+        else:
+            result.unchanged.append(ref(obj))
+    return result

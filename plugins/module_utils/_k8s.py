@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modelserving.maas contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One Kubernetes client for the collection's modules.
+
+Authentication is kubernetes.core's (its argument spec, its K8S_AUTH_* environment variables, its
+kubeconfig and context handling), so AWX credentials and module_defaults work the same way. Requests
+go straight to REST paths computed from a table of the kinds this collection manages, so reconciling
+a thousand objects costs a thousand requests, not a thousand discoveries; kinds outside the table
+are found through kubernetes.core's cached discovery.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    HAS_KUBERNETES_CORE = True
+except ImportError:
+    AUTH_ARG_SPEC = {}
+    HAS_KUBERNETES_CORE = False
+
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError
+except ImportError:
+    DynamicApiError = Exception
+
+# (apiVersion, kind) -> (plural, namespaced). Everything this collection reads or writes.
+KINDS = {
+    ("v1", "Namespace"): ("namespaces", False),
+    ("v1", "Service"): ("services", True),
+    ("v1", "ServiceAccount"): ("serviceaccounts", True),
+    ("v1", "Secret"): ("secrets", True),
+    ("v1", "ConfigMap"): ("configmaps", True),
+    ("apps/v1", "Deployment"): ("deployments", True),
+    ("networking.k8s.io/v1", "NetworkPolicy"): ("networkpolicies", True),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ("clusterrolebindings", False),
+    ("rbac.authorization.k8s.io/v1", "Role"): ("roles", True),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rolebindings", True),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): ("customresourcedefinitions", False),
+    ("gateway.networking.k8s.io/v1", "Gateway"): ("gateways", True),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): ("httproutes", True),
+    ("gateway.networking.k8s.io/v1", "BackendTLSPolicy"): ("backendtlspolicies", True),
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"): ("referencegrants", True),
+    ("networking.istio.io/v1alpha3", "EnvoyFilter"): ("envoyfilters", True),
+    ("networking.istio.io/v1", "DestinationRule"): ("destinationrules", True),
+    ("security.istio.io/v1", "PeerAuthentication"): ("peerauthentications", True),
+    ("kuadrant.io/v1", "AuthPolicy"): ("authpolicies", True),
+    ("kuadrant.io/v1", "RateLimitPolicy"): ("ratelimitpolicies", True),
+    ("kuadrant.io/v1alpha1", "TokenRateLimitPolicy"): ("tokenratelimitpolicies", True),
+    ("kuadrant.io/v1beta1", "Kuadrant"): ("kuadrants", True),
+    ("operator.authorino.kuadrant.io/v1beta1", "Authorino"): ("authorinos", True),
+    ("serving.kserve.io/v1alpha1", "LLMInferenceService"): ("llminferenceservices", True),
+    ("cert-manager.io/v1", "Certificate"): ("certificates", True),
+    ("cert-manager.io/v1", "Issuer"): ("issuers", True),
+    ("maas.opendatahub.io/v1alpha1", "Tenant"): ("tenants", True),
+    ("maas.opendatahub.io/v1alpha1", "MaaSModelRef"): ("maasmodelrefs", True),
+    ("maas.opendatahub.io/v1alpha1", "MaaSAuthPolicy"): ("maasauthpolicies", True),
+    ("maas.opendatahub.io/v1alpha1", "MaaSSubscription"): ("maassubscriptions", True),
+}
+
+DEFAULT_WORKERS = 8
+LIST_PAGE_SIZE = 500
+
+
+class K8sError(Exception):
+    """A failed API request, with the status code and the API server's own message."""
+
+    def __init__(self, status, reason, message, body=None):
+        super(K8sError, self).__init__(message)
+        self.status = status
+        self.reason = reason
+        self.body = body or {}
+
+    @property
+    def causes(self):
+        return (self.body.get("details") or {}).get("causes") or []
+
+
+def ref(obj):
+    """`Kind namespace/name` (or `Kind name`), the way errors and results name an object."""
+    meta = obj.get("metadata", {})
+    where = "%s/%s" % (meta["namespace"], meta.get("name")) if meta.get("namespace") else meta.get("name")
+    return "%s %s" % (obj.get("kind"), where)
+
+
+def identity(obj):
+    """The key that identifies an object in a cluster."""
+    meta = obj.get("metadata", {})
+    return (obj.get("apiVersion"), obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+
+
+def argument_spec(options):
+    """The module's own options plus kubernetes.core's connection options."""
+    spec = dict(AUTH_ARG_SPEC)
+    spec.update(options)
+    return spec
+
+
+def new_module(**kwargs):
+    """An AnsibleModule that checks kubernetes.core and the `kubernetes` package are importable."""
+    if not HAS_KUBERNETES_CORE:
+        from ansible.module_utils.basic import AnsibleModule
+
+        module = AnsibleModule(**kwargs)
+        module.fail_json(msg="This module needs the kubernetes.core collection (>= 6.0.0). Install it with "
+                             "`ansible-galaxy collection install kubernetes.core` or the `ansible` package.")
+    return AnsibleK8SModule(**kwargs)
+
+
+class Cluster(object):
+    """REST access to one API server, shared by worker threads."""
+
+    def __init__(self, k8s_client, workers=DEFAULT_WORKERS):
+        self._dynamic = k8s_client.client
+        self._paths = dict(KINDS)
+        self.workers = workers
+
+    @classmethod
+    def from_module(cls, module, workers=DEFAULT_WORKERS):
+        try:
+            return cls(get_api_client(module=module), workers=workers)
+        except Exception as err:  # kubernetes.core raises several types for bad credentials
+            module.fail_json(msg="Cannot connect to the Kubernetes API: %s. Set kubeconfig/context or the "
+                                 "K8S_AUTH_* variables." % err)
+
+    # -- paths -----------------------------------------------------------------------------
+
+    def kind_info(self, api_version, kind):
+        key = (api_version, kind)
+        if key not in self._paths:
+            try:
+                resource = self._dynamic.resources.get(api_version=api_version, kind=kind)
+            except Exception:
+                raise K8sError(404, "NotFound", "The cluster does not serve %s %s (is its CRD installed?)"
+                               % (api_version, kind))
+            self._paths[key] = (resource.name, resource.namespaced)
+        return self._paths[key]
+
+    def path(self, api_version, kind, namespace=None, name=None, subresource=None):
+        plural, namespaced = self.kind_info(api_version, kind)
+        base = "/api/v1" if api_version == "v1" else "/apis/%s" % api_version
+        parts = [base]
+        if namespaced and namespace:
+            parts.append("namespaces/%s" % namespace)
+        parts.append(plural)
+        if name:
+            parts.append(name)
+        if subresource:
+            parts.append(subresource)
+        return "/".join(parts)
+
+    # -- requests --------------------------------------------------------------------------
+
+    def request(self, method, path, body=None, query=None, content_type="application/json"):
+        # Through the dynamic client: its request() keeps one calling convention across the
+        # `kubernetes` package versions kubernetes.core supports, and applies auth and headers.
+        try:
+            response = self._dynamic.request(
+                method, path, body=body, query_params=list((query or {}).items()),
+                header_params={"Accept": "application/json"}, content_type=content_type, serialize=False)
+        except DynamicApiError as err:
+            raise _error_from(err)
+        data = response.data
+        return json.loads(data) if data else {}
+
+    def get(self, api_version, kind, name, namespace=None):
+        """The live object, or None when it does not exist."""
+        try:
+            return self.request("GET", self.path(api_version, kind, namespace, name))
+        except K8sError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def list(self, api_version, kind, namespace=None, label_selector=None):
+        """Every object of a kind (in a namespace, or cluster-wide), following pagination."""
+        items = []
+        query = {"limit": LIST_PAGE_SIZE}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        path = self.path(api_version, kind, namespace)
+        while True:
+            page = self.request("GET", path, query=query)
+            for item in page.get("items", []):
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+                items.append(item)
+            token = page.get("metadata", {}).get("continue")
+            if not token:
+                return items
+            query["continue"] = token
+
+    def apply(self, obj, field_manager, force=False, dry_run=False, subresource=None):
+        """Server-side apply; returns the object the server stored (or would store)."""
+        meta = obj["metadata"]
+        query = {"fieldManager": field_manager}
+        if force:
+            query["force"] = "true"
+        if dry_run:
+            query["dryRun"] = "All"
+        path = self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"], subresource)
+        return self.request("PATCH", path, body=obj, query=query, content_type="application/apply-patch+yaml")
+
+    def patch(self, api_version, kind, name, patch, namespace=None, patch_type="merge", dry_run=False,
+              subresource=None, field_manager=None):
+        content_types = {
+            "merge": "application/merge-patch+json",
+            "json": "application/json-patch+json",
+            "strategic": "application/strategic-merge-patch+json",
+        }
+        query = {}
+        if dry_run:
+            query["dryRun"] = "All"
+        if field_manager:
+            query["fieldManager"] = field_manager
+        return self.request("PATCH", self.path(api_version, kind, namespace, name, subresource), body=patch,
+                            query=query, content_type=content_types[patch_type])
+
+    def delete(self, api_version, kind, name, namespace=None, dry_run=False, resource_version=None):
+        """Delete; returns False when the object was already gone."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        if resource_version:
+            body["preconditions"] = {"resourceVersion": resource_version}
+        query = {"dryRun": "All"} if dry_run else {}
+        try:
+            self.request("DELETE", self.path(api_version, kind, namespace, name), body=body, query=query)
+        except K8sError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    def create(self, obj, dry_run=False, subresource=None):
+        meta = obj["metadata"]
+        query = {"dryRun": "All"} if dry_run else {}
+        if subresource:
+            path = self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta.get("name"), subresource)
+        else:
+            path = self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"))
+        return self.request("POST", path, body=obj, query=query)
+
+    def replace(self, obj, dry_run=False):
+        """PUT; the object's metadata.resourceVersion makes it fail with 409 if someone wrote first."""
+        meta = obj["metadata"]
+        query = {"dryRun": "All"} if dry_run else {}
+        return self.request("PUT", self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"]),
+                            body=obj, query=query)
+
+    def served(self, api_version, kind):
+        """Whether the cluster serves a kind (its CRD is installed and established)."""
+        try:
+            self.request("GET", self.path(api_version, kind), query={"limit": 1})
+        except K8sError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    def parallel(self, function, items):
+        """function(item) for every item on the worker pool; results in input order. Each result is
+        (value, None) or (None, exception), so one failure does not hide the others."""
+        def guarded(item):
+            try:
+                return function(item), None
+            except Exception as err:  # reported per item by the caller
+                return None, err
+
+        items = list(items)
+        if len(items) <= 1 or self.workers <= 1:
+            return [guarded(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
+            return list(pool.map(guarded, items))
+
+
+def _error_from(err):
+    body = {}
+    message = str(getattr(err, "reason", "") or err)
+    try:
+        raw = getattr(err, "body", None)
+        body = json.loads(raw) if raw else {}
+        message = body.get("message") or message
+    except (TypeError, ValueError):
+        pass
+    return K8sError(getattr(err, "status", None), body.get("reason") or getattr(err, "reason", None), message, body)

@@ -1,0 +1,211 @@
+"""The local control plane as tests and benchmarks use it.
+
+`Plane.start()` reuses the plane hack/run-tests.sh started (MAAS_TEST_STATE_DIR) or starts a private
+one. Modules run through `ansible` exactly as a user runs them, as the `maas-automation` user, so the
+API server's audit log tells how many requests (and which verbs) a module call made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "hack"))
+
+import localcluster  # noqa: E402
+
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+
+
+class Plane:
+    def __init__(self, state_dir: Path, owned: bool):
+        self.state_dir = state_dir
+        self.owned = owned
+        self.kubeconfig = state_dir / "kubeconfig"
+        self.automation_kubeconfig = state_dir / "automation.kubeconfig"
+        self.kubectl_bin = str(localcluster.binaries()["kubectl"])
+
+    @classmethod
+    def start(cls) -> "Plane":
+        shared = os.environ.get("MAAS_TEST_STATE_DIR")
+        if shared:
+            state = Path(shared)
+            if not localcluster.state_running(state):
+                raise RuntimeError(f"MAAS_TEST_STATE_DIR={shared} names no running plane")
+            return cls(state, owned=False)
+        state = Path(tempfile.mkdtemp(prefix="maas-plane-"))
+        localcluster.up(state, install_crds=True)
+        return cls(state, owned=True)
+
+    def stop(self) -> None:
+        if self.owned:
+            localcluster.down(self.state_dir)
+
+    # -- kubectl ------------------------------------------------------------------------------
+
+    def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([self.kubectl_bin, "--kubeconfig", str(self.kubeconfig), *args],
+                              input=input, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc
+
+    def apply(self, *docs: dict, server_side: bool = True, manager: str = "test-fixture") -> None:
+        body = yaml.safe_dump_all(list(docs))
+        args = ["apply", "-f", "-"]
+        if server_side:
+            args += ["--server-side", f"--field-manager={manager}", "--force-conflicts"]
+        self.kubectl(*args, input=body)
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
+        args = ["get", kind, name, "-o", "json"]
+        if namespace:
+            args += ["-n", namespace]
+        proc = self.kubectl(*args, check=False)
+        if proc.returncode != 0:
+            if "NotFound" in proc.stderr or "not found" in proc.stderr:
+                return None
+            raise AssertionError(proc.stderr)
+        return json.loads(proc.stdout)
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+        args = ["get", kind, "-o", "json"]
+        args += ["-n", namespace] if namespace else ["-A"]
+        if selector:
+            args += ["-l", selector]
+        return json.loads(self.kubectl(*args).stdout)["items"]
+
+    def create_namespace(self, prefix: str = "t") -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        self.kubectl("create", "namespace", name)
+        return name
+
+    def delete_namespace(self, name: str) -> None:
+        self.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)
+
+    def dry_run(self, obj: dict) -> subprocess.CompletedProcess:
+        """Server-side dry-run create-or-update: the real schema (OpenAPI, CEL, defaults) judges it."""
+        return self.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=dry-run-test",
+                            "-f", "-", input=yaml.safe_dump(obj), check=False)
+
+    # -- ansible --------------------------------------------------------------------------------
+
+    def ansible_env(self) -> dict:
+        env = dict(os.environ)
+        env.update({
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"),
+            "K8S_AUTH_KUBECONFIG": str(self.automation_kubeconfig),
+            "KUBECONFIG": str(self.automation_kubeconfig),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        })
+        return env
+
+    def module(self, name: str, check: bool = False, diff: bool = False, **args) -> dict:
+        """Run one module the way `ansible localhost -m` does; returns its result."""
+        env = self.ansible_env()
+        env.update({"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
+        cmd = [shutil.which("ansible", path=str(REPO / ".venv" / "bin")) or "ansible", "localhost",
+               "-i", "localhost,", "-c", "local",
+               "-e", f"ansible_python_interpreter={sys.executable}", "-m", name, "-a", json.dumps(args)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+        try:
+            output = json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError(f"{name} printed no JSON (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return output["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+    def playbook(self, playbook: str | Path, extra_vars: dict | None = None, check: bool = False,
+                 diff: bool = False) -> "PlaybookRun":
+        env = self.ansible_env()
+        env.update({"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
+        cmd = [str(REPO / ".venv" / "bin" / "ansible-playbook"), str(playbook)]
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+        return PlaybookRun(proc)
+
+    # -- audit log ---------------------------------------------------------------------------------
+
+    def audit_mark(self) -> int:
+        self._settle_audit()
+        path = self.state_dir / "audit.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def requests_since(self, mark: int, user: str = "maas-automation") -> list[dict]:
+        """Audit events (ResponseComplete) of `user` written after `mark`."""
+        self._settle_audit()
+        with open(self.state_dir / "audit.log", "rb") as log:
+            log.seek(mark)
+            events = [json.loads(line) for line in log.read().splitlines() if line.strip()]
+        return [e for e in events if e.get("user", {}).get("username") == user
+                and e.get("stage") == "ResponseComplete"]
+
+    def _settle_audit(self) -> None:
+        """The audit log is written as responses complete; wait until it stops growing (bounded)."""
+        path = self.state_dir / "audit.log"
+        last, deadline = -1, time.monotonic() + 5
+        while time.monotonic() < deadline:
+            size = path.stat().st_size if path.exists() else 0
+            if size == last:
+                return
+            last = size
+            time.sleep(0.2)
+
+
+def writes(events: list[dict]) -> list[dict]:
+    """The events that changed (or would have changed) something."""
+    return [e for e in events if e.get("verb") in WRITE_VERBS]
+
+
+class PlaybookRun:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.proc = proc
+        try:
+            self.output = json.loads(proc.stdout)
+        except ValueError:
+            self.output = None
+
+    @property
+    def ok(self) -> bool:
+        return self.proc.returncode == 0
+
+    @property
+    def stats(self) -> dict:
+        return (self.output or {}).get("stats", {}).get("localhost", {})
+
+    @property
+    def changed(self) -> int:
+        return self.stats.get("changed", 0)
+
+    def task_results(self) -> dict[str, dict]:
+        results = {}
+        for play in (self.output or {}).get("plays", []):
+            for task in play["tasks"]:
+                results[task["task"]["name"]] = task["hosts"].get("localhost", {})
+        return results
+
+    def changed_tasks(self) -> list[str]:
+        return [name for name, res in self.task_results().items() if res.get("changed")]
+
+    def explain(self) -> str:
+        return f"rc={self.proc.returncode}\nSTDOUT:\n{self.proc.stdout[-20000:]}\nSTDERR:\n{self.proc.stderr[-5000:]}"
