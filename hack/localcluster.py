@@ -8,6 +8,8 @@
     localcluster.py down [--state-dir D]  stop every process `up` started, remove D
     localcluster.py env [--state-dir D]   print the export line of a running plane
     localcluster.py crd-files             list the upstream CRD files the plane installs
+    localcluster.py install-crds --kubeconfig K
+                                          install the same pinned CRDs into any cluster (kind)
 
 There is no Docker engine on our machines, so kind cannot run; this is the next best
 thing: the real API server with the real upstream CRD schemas (validation, CEL rules,
@@ -527,10 +529,11 @@ def selected_crds(path: Path, names: set[str] | None) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False)
 
 
-def apply_crds(state: Path, kubectl: Path) -> None:
+def apply_crds(state: Path, kubectl: Path, kubeconfig: Path | None = None) -> None:
     bundle = "---\n".join(selected_crds(path, names) for path, names in crd_files())
+    state.mkdir(parents=True, exist_ok=True)
     (state / "crds.yaml").write_text(bundle)
-    base = [str(kubectl), "--kubeconfig", str(state / "kubeconfig")]
+    base = [str(kubectl), "--kubeconfig", str(kubeconfig or state / "kubeconfig")]
     run(base + ["apply", "--server-side", "--field-manager=localcluster", "-f", str(state / "crds.yaml")],
         capture=True)
     run(base + ["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"], capture=True)
@@ -561,7 +564,8 @@ def down(state: Path) -> None:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["build", "up", "down", "env", "crd-files"])
+    parser.add_argument("command", choices=["build", "up", "down", "env", "crd-files", "install-crds"])
+    parser.add_argument("--kubeconfig", type=Path, help="install-crds: the cluster to install into")
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LOCALCLUSTER_STATE_DIR",
                                                                                DEFAULT_STATE_DIR)))
     parser.add_argument("--no-crds", action="store_true", help="start without installing upstream CRDs")
@@ -578,6 +582,12 @@ def main(argv: list[str]) -> None:
         if not state_running(state):
             raise SystemExit(f"localcluster: no plane running in {state}; run `make cluster-up`")
         print(f"export KUBECONFIG={state / 'kubeconfig'}")
+    elif args.command == "install-crds":
+        if not args.kubeconfig:
+            raise SystemExit("localcluster: install-crds needs --kubeconfig")
+        with tempfile.TemporaryDirectory() as scratch:
+            apply_crds(Path(scratch), binaries()["kubectl"], kubeconfig=args.kubeconfig)
+        log(f"installed the pinned upstream CRDs into {args.kubeconfig}")
     elif args.command == "crd-files":
         for path, names in crd_files():
             print(f"{path}\t{','.join(sorted(names)) if names else 'all'}")

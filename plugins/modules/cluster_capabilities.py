@@ -16,9 +16,10 @@ description:
     present and Established, its served versions, and whether its schema declares given field paths.
   - With O(required), fails with a message naming every missing CRD and the feature that needs it.
 author:
-  - modelserving.maas contributors
+  - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.attributes
 attributes:
   check_mode:
     support: full

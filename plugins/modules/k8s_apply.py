@@ -24,9 +24,10 @@ description:
   - Secrets carrying C(data) or C(stringData) are refused, because module arguments can be logged;
     create those with M(modelserving.maas.tls_certificate) or a C(no_log) task.
 author:
-  - modelserving.maas contributors
+  - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.attributes
 attributes:
   check_mode:
     support: full
