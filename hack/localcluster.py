@@ -536,7 +536,32 @@ def apply_crds(state: Path, kubectl: Path, kubeconfig: Path | None = None) -> No
     base = [str(kubectl), "--kubeconfig", str(kubeconfig or state / "kubeconfig")]
     run(base + ["apply", "--server-side", "--field-manager=localcluster", "-f", str(state / "crds.yaml")],
         capture=True)
-    run(base + ["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"], capture=True)
+    wait_established(base, [d["metadata"]["name"] for d in yaml_docs(bundle)])
+
+
+def yaml_docs(text: str) -> list[dict]:
+    import yaml
+
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def wait_established(kubectl: list[str], names: list[str], timeout: float = READY_TIMEOUT) -> None:
+    """Bounded wait until every CRD is Established. (`kubectl wait crd --all` fails outright on a
+    CRD the API server has not given a status yet, which happens on a loaded machine.)"""
+    deadline = time.monotonic() + timeout
+    pending = set(names)
+    while pending:
+        proc = subprocess.run(kubectl + ["get", "crd", "-o", "json"], capture_output=True, text=True)
+        if proc.returncode == 0:
+            for crd in json.loads(proc.stdout)["items"]:
+                conditions = crd.get("status", {}).get("conditions") or []
+                if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                    pending.discard(crd["metadata"]["name"])
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"CRDs not Established after {timeout:.0f}s: {sorted(pending)}")
+        time.sleep(0.5)
 
 
 def state_running(state: Path) -> bool:

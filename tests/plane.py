@@ -118,7 +118,9 @@ class Plane:
         env.update({"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
         cmd = [shutil.which("ansible", path=str(REPO / ".venv" / "bin")) or "ansible", "localhost",
                "-i", "localhost,", "-c", "local",
-               "-e", f"ansible_python_interpreter={sys.executable}", "-m", name, "-a", json.dumps(args)]
+               "-e", f"ansible_python_interpreter={sys.executable}", "-m", name]
+        if args:
+            cmd += ["-a", json.dumps(args)]
         if check:
             cmd.append("--check")
         if diff:

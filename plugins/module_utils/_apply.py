@@ -37,14 +37,31 @@ _CONFLICT_MANAGER = re.compile(r'conflict with "([^"]+)"')
 # pure decisions
 
 
+def _by_name(items):
+    """{name: item} when every item is a dict with a distinct name, else None."""
+    if not items or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+        return None
+    named = {i["name"]: i for i in items}
+    return named if len(named) == len(items) else None
+
+
 def is_subset(desired, live):
-    """Every value set in `desired` has the same value in `live`. Lists compare whole, item by item."""
+    """Every value set in `desired` has the same value in `live`.
+
+    Lists of named items (containers, env, volumes, ports: the lists server-side apply merges by
+    name) match item by item by name, so entries others added do not count as a difference.
+    Other lists compare whole, in order."""
     if isinstance(desired, dict):
         if not isinstance(live, dict):
             return False
         return all(key in live and is_subset(value, live[key]) for key, value in desired.items())
     if isinstance(desired, list):
-        if not isinstance(live, list) or len(desired) != len(live):
+        if not isinstance(live, list):
+            return False
+        wanted, present = _by_name(desired), _by_name(live)
+        if wanted is not None and present is not None:
+            return all(name in present and is_subset(item, present[name]) for name, item in wanted.items())
+        if len(desired) != len(live):
             return False
         return all(is_subset(d, l) for d, l in zip(desired, live))
     if isinstance(desired, bool) or isinstance(live, bool):
@@ -218,12 +235,15 @@ def live_objects(cluster, objects):
 def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_mode=False, want_diff=False,
                   live=None, wait_timeout=60.0, create_only=False):
     """Apply `objects`; returns an ApplyResult. Nothing is written unless every object that needs
-    writing passes a server-side dry run first (within each tier: Namespaces/CRDs, then the rest)."""
+    writing passes a server-side dry run first (within each tier: Namespaces/CRDs, then the rest).
+
+    `live` ({identity: object}) is what the caller already listed; an object missing from it does
+    not exist. Without it, every object is read with a GET."""
     result = ApplyResult()
     for tier in sort_for_apply(objects):
         if not tier:
             continue
-        if live is None or any(identity(o) not in live for o in tier):
+        if live is None:
             tier_live, errors = live_objects(cluster, tier)
             if errors:
                 result.errors.extend(errors)

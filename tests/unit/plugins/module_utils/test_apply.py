@@ -35,6 +35,10 @@ def live_with(fields, manager=MANAGER, operation="Apply", **extra):
     ({"a": True}, {"a": 1}, False),
     ({"a": 1}, {"a": 1.0}, True),
     ({"a": None}, {}, False),
+    ({"env": [{"name": "A", "value": "1"}]}, {"env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]}, True),
+    ({"env": [{"name": "A", "value": "1"}]}, {"env": [{"name": "A", "value": "2"}]}, False),
+    ({"env": [{"name": "A"}, {"name": "C"}]}, {"env": [{"name": "A"}, {"name": "B"}]}, False),
+    ({"args": ["--a"]}, {"args": ["--a", "--b"]}, False),
 ])
 def test_subset(desired, live, expected):
     assert is_subset(desired, live) is expected
