@@ -1,0 +1,320 @@
+"""Translation behaviour a user notices: validation messages, routes, parameters, determinism."""
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.modelserving.maas.plugins.module_utils._cel import CelValueError, cel_string
+from ansible_collections.modelserving.maas.plugins.module_utils._translate import (
+    TranslationError,
+    endpoint_from_override,
+    generate,
+    resolve_routes,
+    route_for_model,
+)
+
+ROUTES = {"llm/qwen3": "qwen3-route", "llm/granite": "granite-route"}
+
+
+def model(name="qwen3", ns="llm", kind="LLMInferenceService", target=None, **spec):
+    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSModelRef",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": dict({"modelRef": {"kind": kind, "name": target or name}}, **spec)}
+
+
+def policy(name="access", models=(("llm", "qwen3"),), groups=("team-a",), users=()):
+    subjects = {}
+    if groups:
+        subjects["groups"] = [{"name": g} for g in groups]
+    if users:
+        subjects["users"] = list(users)
+    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSAuthPolicy",
+            "metadata": {"name": name, "namespace": "models-as-a-service"},
+            "spec": {"modelRefs": [{"namespace": ns, "name": n} for ns, n in models], "subjects": subjects}}
+
+
+def subscription(name="gold", refs=None, groups=("team-a",), priority=0):
+    refs = refs if refs is not None else [
+        {"namespace": "llm", "name": "qwen3", "tokenRateLimits": [{"limit": 1000, "window": "1m"}]}]
+    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSSubscription",
+            "metadata": {"name": name, "namespace": "models-as-a-service"},
+            "spec": {"owner": {"groups": [{"name": g} for g in groups]}, "priority": priority, "modelRefs": refs}}
+
+
+def names(result, kind=None):
+    return sorted("%s %s/%s" % (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
+                  for o in result["objects"] if kind in (None, o["kind"]))
+
+
+def reasons(result):
+    return [entry["reason"] for entry in result["invalid"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# validation messages name the CR, the field path and the value
+
+
+@pytest.mark.parametrize("limits, message", [
+    ([{"limit": 1000, "window": "1m"}, {"limit": 5, "window": "7d"}],
+     'MaaSSubscription models-as-a-service/gold: spec.modelRefs[1].tokenRateLimits[1].window "7d": '
+     "days are not allowed (write 24h for a day)"),
+    ([{"limit": 0, "window": "1m"}],
+     "MaaSSubscription models-as-a-service/gold: spec.modelRefs[1].tokenRateLimits[0].limit 0: "
+     "must be an integer from 1 to 1000000000"),
+    ([{"limit": True, "window": "1m"}],
+     "MaaSSubscription models-as-a-service/gold: spec.modelRefs[1].tokenRateLimits[0].limit true: "
+     "must be an integer from 1 to 1000000000"),
+    ([{"limit": 10, "window": "90m0s"}],
+     'MaaSSubscription models-as-a-service/gold: spec.modelRefs[1].tokenRateLimits[0].window "90m0s": '
+     "must be 1 to 9999 followed by s, m or h"),
+    ([{"limit": 10, "window": "9000h"}],
+     'MaaSSubscription models-as-a-service/gold: spec.modelRefs[1].tokenRateLimits[0].window "9000h": '
+     "must not be longer than 366 days (8784h)"),
+    ([], "MaaSSubscription models-as-a-service/gold: spec.modelRefs[1].tokenRateLimits must list at least one limit"),
+    ([{"limit": 10, "window": "1m\n"}],
+     'MaaSSubscription models-as-a-service/gold: spec.modelRefs[1].tokenRateLimits[0].window "1m\\n": '
+     "must be 1 to 9999 followed by s, m or h"),
+])
+def test_a_bad_token_limit_is_reported_with_its_path(limits, message):
+    sub = subscription(refs=[{"namespace": "llm", "name": "qwen3", "tokenRateLimits": [{"limit": 1, "window": "1s"}]},
+                             {"namespace": "llm", "name": "granite", "tokenRateLimits": limits}])
+    result = generate([model(), model("granite"), sub], routes=ROUTES)
+    assert reasons(result) == [message]
+    assert result["invalid"][0]["kind"] == "MaaSSubscription"
+    assert (result["invalid"][0]["namespace"], result["invalid"][0]["name"]) == ("models-as-a-service", "gold")
+
+
+@pytest.mark.parametrize("cr, message", [
+    (policy(groups=(), users=()), "MaaSAuthPolicy models-as-a-service/access: spec.subjects must name at least one group or user"),
+    (policy(models=()), "MaaSAuthPolicy models-as-a-service/access: spec.modelRefs must list at least one model"),
+    (policy(models=(("llm", "Qwen3"),)),
+     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "Qwen3": must be a DNS-1123 label '
+     "(at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)"),
+    (policy(models=(("llm", "qwen3\n"),)),
+     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "qwen3\\n": must be a DNS-1123 label '
+     "(at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)"),
+    (policy(groups=("",)), 'MaaSAuthPolicy models-as-a-service/access: spec.subjects.groups[0].name "": must be a non-empty string'),
+    (policy(groups=("ok", "bad\ud800")), 'MaaSAuthPolicy models-as-a-service/access: spec.subjects.groups[1].name "bad\ud800": '
+     "contains an unpaired surrogate U+D800"),
+    (dict(subscription(), spec=dict(subscription()["spec"], priority="high")),
+     'MaaSSubscription models-as-a-service/gold: spec.priority "high": must be a 32-bit integer'),
+    (subscription(groups=("team-a,admins",)),
+     "MaaSSubscription models-as-a-service/gold: spec.owner.groups[0].name \"team-a,admins\": group names cannot "
+     "contain ',' in groups selection mode (the identity's groups_str joins groups with ',')"),
+    (model("other", kind="InferenceService"), 'MaaSModelRef llm/other: spec.modelRef.kind "InferenceService": '
+     "must be LLMInferenceService or ExternalModel"),
+    (dict(model(), metadata={"name": "qwen3"}), "MaaSModelRef <none>/qwen3: metadata.namespace and metadata.name are required"),
+])
+def test_invalid_crs_are_reported_not_raised(cr, message):
+    result = generate([model(), cr], routes=ROUTES)
+    assert message in reasons(result)
+
+
+def test_commas_in_owner_groups_are_fine_when_maas_api_selects():
+    result = generate([model(), subscription(groups=("team-a,admins",))], routes=ROUTES, selection="subscription")
+    assert result["invalid"] == []
+    assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" in names(result)
+
+
+def test_an_invalid_cr_blocks_only_the_models_it_names():
+    broken = subscription("broken", refs=[{"namespace": "llm", "name": "granite",
+                                           "tokenRateLimits": [{"limit": 1, "window": "2d"}]}])
+    result = generate([model(), model("granite"), policy(models=(("llm", "qwen3"), ("llm", "granite"))),
+                       subscription(), broken], routes=ROUTES)
+    assert [(e["name"], e["reason"]) for e in result["skipped"]] == [
+        ("granite", "not generated because MaaSSubscription models-as-a-service/broken is invalid")]
+    assert not any(o["metadata"].get("labels", {}).get("maas.opendatahub.io/model") == "granite" for o in result["objects"])
+    assert "AuthPolicy llm/maas-auth-qwen3" in names(result)
+    assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" in names(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# aggregation
+
+
+def test_every_policy_naming_a_model_contributes_to_its_auth_policy():
+    result = generate([model(), policy("a", groups=("team-a",)), policy("b", groups=("team-b",), users=("zoe",))],
+                      routes=ROUTES)
+    auth = [o for o in result["objects"] if o["metadata"]["name"] == "maas-auth-qwen3"][0]
+    assert auth["metadata"]["annotations"]["maas.opendatahub.io/producers"] == \
+        "models-as-a-service/a,models-as-a-service/b"
+    predicate = auth["spec"]["rules"]["authorization"]["require-group-membership"]["patternMatching"]["patterns"][0]["predicate"]
+    assert '"team-a"' in predicate and '"team-b"' in predicate and '"zoe"' in predicate
+    assert list(auth["spec"]["rules"]["response"]["success"]["headers"]) == ["X-MaaS-Subscription"]
+
+
+def test_deleting_a_subscription_rebuilds_the_model_policy_without_it():
+    both = generate([model(), subscription("gold"), subscription("free", groups=("everyone",))], routes=ROUTES)
+    one = generate([model(), subscription("free", groups=("everyone",))], routes=ROUTES)
+    limits = [o for o in one["objects"] if o["metadata"]["name"] == "maas-trlp-qwen3"][0]["spec"]["limits"]
+    assert "models-as-a-service-gold-qwen3-tokens" not in limits
+    assert "models-as-a-service-free-qwen3-tokens" in limits
+    assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" in names(both)
+    none = generate([model()], routes=ROUTES)
+    assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" not in names(none)
+
+
+def test_missing_models_name_the_cr_and_the_model():
+    result = generate([model(), subscription(refs=[
+        {"namespace": "llm", "name": "qwen3", "tokenRateLimits": [{"limit": 1, "window": "1m"}]},
+        {"namespace": "llm", "name": "ghost", "tokenRateLimits": [{"limit": 1, "window": "1m"}]}])], routes=ROUTES)
+    assert result["missing_models"] == [{"kind": "MaaSSubscription", "namespace": "models-as-a-service",
+                                         "name": "gold", "model": "llm/ghost"}]
+
+
+def test_the_same_crs_in_any_order_give_the_same_bytes():
+    crs = [model(), model("granite"), policy(), policy("b", models=(("llm", "granite"),)), subscription(),
+           subscription("free", groups=("everyone",))]
+    reference = json.dumps(generate(crs, routes=ROUTES))
+    assert json.dumps(generate(list(reversed(crs)), routes=dict(reversed(list(ROUTES.items()))))) == reference
+    assert json.dumps(generate(copy.deepcopy(crs) + copy.deepcopy(crs), routes=ROUTES)) == reference
+
+
+def test_other_kinds_are_ignored():
+    result = generate([model(), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "y"}}],
+                      routes=ROUTES)
+    assert result["invalid"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# parameters
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"selection": "tiers"}, 'selection "tiers": must be one of groups, subscription'),
+    ({"external_tls": "mtls"}, 'external_tls "mtls": must be one of destinationrule, backendtlspolicy'),
+    ({"maas_api_url": "maas-api:8443"}, 'maas_api_url "maas-api:8443": must be an http(s) URL without query or fragment'),
+    ({"audiences": []}, "audiences must be a non-empty list of non-empty strings"),
+    ({"audiences": "https://kubernetes.default.svc"}, "audiences must be a non-empty list of non-empty strings"),
+    ({"managed_by": "me and you"}, 'managed_by "me and you": must be a valid label value'),
+    ({"gateway": {"namespace": "Bad", "name": "gw"}}, 'gateway.namespace "Bad": must be a DNS-1123 label'),
+    ({"cache_ttl": -1}, "cache_ttl -1: must be a non-negative integer (seconds)"),
+    ({"routes": {"llm/qwen3": ""}}, 'routes must map "<namespace>/<model>" to an HTTPRoute name'),
+    ({"tiers": [{"name": "gold", "groups": ["a,b"], "requests_per_minute": 1}]},
+     "tiers[0].groups[0] \"a,b\": group names cannot contain ','"),
+    ({"tiers": [{"name": "gold", "groups": ["a"]}]}, "tiers[0]: give requests_per_minute, tokens_per_minute or both"),
+    ({"tiers": [{"name": "Gold", "groups": ["a"], "requests_per_minute": 1}]},
+     'tiers[0].name "Gold": must be a DNS-1123 label of at most 40 characters'),
+])
+def test_bad_parameters_raise_a_clear_error(kwargs, message):
+    with pytest.raises(TranslationError) as err:
+        generate([model()], **kwargs)
+    assert str(err.value) == message
+
+
+def test_resources_must_be_a_list_of_objects():
+    with pytest.raises(TranslationError, match=r"resources\[1\] must be a mapping"):
+        generate([model(), "qwen3"])
+
+
+def test_the_gateway_defaults_to_the_tenant_then_openshift_ingress():
+    tenant = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "Tenant",
+              "metadata": {"name": "default-tenant", "namespace": "models-as-a-service"},
+              "spec": {"gatewayRef": {"namespace": "gw-ns", "name": "gw"}}}
+    assert "AuthPolicy gw-ns/gateway-default-auth" in names(generate([tenant]))
+    assert "AuthPolicy openshift-ingress/gateway-default-auth" in names(generate([]))
+    assert "AuthPolicy x/gateway-default-auth" in names(generate([tenant], gateway={"namespace": "x", "name": "y"}))
+
+
+# ---------------------------------------------------------------------------------------------
+# routes
+
+
+def kserve_route(name, service="qwen3", ns="llm", parents=None):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": ns, "labels": {
+                "app.kubernetes.io/name": service,
+                "app.kubernetes.io/component": "llminferenceservice-router",
+                "app.kubernetes.io/part-of": "llminferenceservice"}},
+            "spec": {"parentRefs": parents if parents is not None else [
+                {"name": "maas-default-gateway", "namespace": "openshift-ingress"}]}}
+
+
+def test_the_kserve_route_attached_to_the_gateway_is_found():
+    routes = [kserve_route("b-route"), kserve_route("a-route", parents=[{"name": "other"}]),
+              kserve_route("other-model", service="granite")]
+    assert route_for_model("qwen3", "llm", routes) == ("b-route", None)
+
+
+def test_parent_namespace_defaults_to_the_route_namespace():
+    routes = [kserve_route("r", ns="openshift-ingress", parents=[{"name": "maas-default-gateway"}])]
+    assert route_for_model("qwen3", "openshift-ingress", routes) == ("r", None)
+    assert route_for_model("qwen3", "llm", [kserve_route("r", parents=[{"name": "maas-default-gateway"}])])[0] is None
+
+
+def test_a_route_on_another_gateway_is_refused_with_the_reason():
+    name, reason = route_for_model("qwen3", "llm", [kserve_route("r", parents=[
+        {"name": "public", "namespace": "openshift-ingress"}])])
+    assert name is None
+    assert reason == "HTTPRoute llm/r is not attached to gateway openshift-ingress/maas-default-gateway"
+
+
+def test_a_model_without_a_kserve_route_says_which_labels_were_looked_for():
+    name, reason = route_for_model("qwen3", "llm", [])
+    assert name is None
+    assert "app.kubernetes.io/name=qwen3" in reason and "llminferenceservice-router" in reason
+
+
+def test_resolve_routes_covers_every_llminferenceservice_model():
+    result = resolve_routes([model(), model("granite"), model("ext", kind="ExternalModel")], [kserve_route("q")],
+                            {"namespace": "openshift-ingress", "name": "maas-default-gateway"})
+    assert result["routes"] == {"llm/qwen3": "q"}
+    assert list(result["unresolved"]) == ["llm/granite"]
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("https://api.openai.com/v1", {"host": "api.openai.com", "port": 443, "tls": True}),
+    ("http://llm.internal:8080", {"host": "llm.internal", "port": 8080, "tls": False}),
+    ("API.Example.com", {"host": "api.example.com", "port": 443, "tls": True}),
+    ("ftp://x", None),
+    ("https://bad host/", None),
+])
+def test_external_endpoint_from_override(override, expected):
+    assert endpoint_from_override(override) == expected
+
+
+def test_an_external_model_without_a_host_is_skipped_with_the_reason():
+    result = generate([model("gpt", ns="ext", kind="ExternalModel"), policy(models=(("ext", "gpt"),))])
+    assert result["skipped"][0]["reason"] == "ExternalModel ext/gpt not found and spec.endpointOverride is not set"
+    assert result["missing_models"][0]["model"] == "ext/gpt"
+
+
+def test_external_model_cr_wins_over_the_override():
+    ext = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "ExternalModel",
+           "metadata": {"name": "gpt", "namespace": "ext", "annotations": {"maas.opendatahub.io/tls": "false"}},
+           "spec": {"endpoint": "llm.internal"}}
+    result = generate([model("gpt", ns="ext", kind="ExternalModel", endpointOverride="https://x.example.com"), ext])
+    kinds = names(result)
+    assert "DestinationRule ext/maas-gpt" not in kinds
+    service = [o for o in result["objects"] if o["kind"] == "Service"][0]
+    assert service["spec"]["externalName"] == "llm.internal"
+    assert service["spec"]["ports"][0]["port"] == 80
+
+
+# ---------------------------------------------------------------------------------------------
+# cel_string
+
+
+@pytest.mark.parametrize("value, literal", [
+    ("team-a", '"team-a"'),
+    ('a"b', '"a\\"b"'),
+    ("a\\b", '"a\\\\b"'),
+    ("line\nbreak\ttab\rcr", '"line\\nbreak\\ttab\\rcr"'),
+    ("\x00\x1f\x7f", '"\\u0000\\u001f\\u007f"'),
+    ("é", '"\\u00e9"'),
+    ("\U0001F600", '"\\U0001f600"'),
+    ('x" || true || "', '"x\\" || true || \\""'),
+    ("", '""'),
+    ("team-a\n", '"team-a\\n"'),
+    ("\n", '"\\n"'),
+])
+def test_cel_string_escapes(value, literal):
+    assert cel_string(value) == literal
+
+
+def test_cel_string_refuses_what_no_engine_can_hold():
+    with pytest.raises(CelValueError, match="unpaired surrogate"):
+        cel_string("\udc00")
+    with pytest.raises(CelValueError, match="expected a string"):
+        cel_string(5)

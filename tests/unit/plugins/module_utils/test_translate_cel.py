@@ -1,0 +1,469 @@
+"""Generated predicates evaluated by a real CEL engine: cel-rust, the engine of Kuadrant's wasm-shim.
+
+The helper in tests/cel is a long-running process fed JSON lines, so hypothesis can send thousands
+of cases. Every request is evaluated twice: with absent identity fields absent from the map (CEL's
+own semantics) and with them present as null (how the wasm-shim builds `auth.identity`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from translate_support import CelEngine, activation, build_cel_engine, golden_cases, run_case
+
+from ansible_collections.modelserving.maas.plugins.module_utils._cel import cel_string
+from ansible_collections.modelserving.maas.plugins.module_utils._translate import (
+    _DNS_SUBDOMAIN,
+    generate,
+    membership_predicate,
+    owner_predicate,
+)
+
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+MODEL = ("llm", "qwen3")
+ROUTES = {"llm/qwen3": "qwen3-route"}
+INFERENCE = "/llm/qwen3/v1/chat/completions"
+
+
+@pytest.fixture(scope="module")
+def cel():
+    build_cel_engine()
+    engine = CelEngine()
+    yield engine
+    engine.close()
+
+
+def truth(cel, expr, identity, headers=None, path=INFERENCE, shim=False):
+    """The predicate's value; fails the test on an evaluation error or a non-boolean."""
+    result = cel.evaluate(expr, activation(identity, headers, path, shim=shim, expr=expr))
+    assert result["ok"], "predicate raised %s for identity=%r headers=%r shim=%s:\n%s" % (
+        result.get("error"), identity, headers, shim, expr)
+    assert isinstance(result["value"], bool), expr
+    return result["value"]
+
+
+def firing(cel, trlp, identity, headers=None, path=INFERENCE, shim=False):
+    """The limits whose every `when` predicate holds for this request."""
+    return {key for key, limit in trlp["spec"]["limits"].items()
+            if all(truth(cel, w["predicate"], identity, headers, path, shim) for w in limit.get("when", []))}
+
+
+def trlp_of(result, model=MODEL):
+    for obj in result["objects"]:
+        if obj["kind"] == "TokenRateLimitPolicy" and obj["metadata"]["name"] == "maas-trlp-" + model[1] \
+                and obj["metadata"]["namespace"] == model[0]:
+            return obj
+    raise AssertionError("no TokenRateLimitPolicy for %s/%s: %s" % (model + (result["invalid"],)))
+
+
+def identity_of(groups, user):
+    ident = {}
+    if groups is not None:
+        ident["groups_str"] = ",".join(groups)
+        ident["groups"] = list(groups)
+    if user is not None:
+        ident["userid"] = user
+    return ident
+
+
+def subscription(name, groups=(), users=(), priority=0, limit=1000, ns="models-as-a-service"):
+    owner = {}
+    if groups:
+        owner["groups"] = [{"name": g} for g in groups]
+    if users:
+        owner["users"] = list(users)
+    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSSubscription",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"owner": owner, "priority": priority,
+                     "modelRefs": [{"name": MODEL[1], "namespace": MODEL[0],
+                                    "tokenRateLimits": [{"limit": limit, "window": "1m"}]}]}}
+
+
+MODEL_REF = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSModelRef",
+             "metadata": {"name": MODEL[1], "namespace": MODEL[0]},
+             "spec": {"modelRef": {"kind": "LLMInferenceService", "name": MODEL[1]}}}
+
+
+# ---------------------------------------------------------------------------------------------
+# cel_string
+
+
+@SETTINGS
+@given(st.text(max_size=40))
+def test_every_string_survives_a_round_trip_through_cel(cel, text):
+    assume(not any(0xD800 <= ord(c) <= 0xDFFF for c in text))
+    result = cel.evaluate(cel_string(text))
+    assert result == {"ok": True, "value": text}
+
+
+# ---------------------------------------------------------------------------------------------
+# groups selection mode: the worked example
+
+
+@pytest.fixture(scope="module")
+def gold_and_free():
+    result = generate([MODEL_REF, subscription("gold", groups=["team-a"], priority=10, limit=100000),
+                       subscription("free", groups=["system:authenticated"], limit=5000)], routes=ROUTES)
+    return trlp_of(result)
+
+
+GOLD = "models-as-a-service-gold-qwen3-tokens"
+FREE = "models-as-a-service-free-qwen3-tokens"
+
+
+@pytest.mark.parametrize("shim", [False, True], ids=["cel", "wasm-shim"])
+@pytest.mark.parametrize("groups, user, header, expected", [
+    (["team-a", "system:authenticated"], "bob", None, {GOLD}),
+    (["team-a", "system:authenticated"], "bob", "free", {FREE}),
+    (["team-a", "system:authenticated"], "bob", "models-as-a-service/free", {FREE}),
+    (["team-a", "system:authenticated"], "bob", "gold", {GOLD}),
+    (["system:authenticated"], "carol", None, {FREE}),
+    (["system:authenticated"], "carol", "gold", {"deny-not-member-gold-qwen3"}),
+    (["system:authenticated"], "carol", "platinum", {"deny-invalid-header-qwen3"}),
+    (["system:authenticated"], "carol", "", {"deny-invalid-header-qwen3"}),
+    ([], "dave", None, {"deny-unsubscribed-qwen3"}),
+    (None, None, None, {"deny-unsubscribed-qwen3"}),
+    (None, None, "gold", {"deny-unsubscribed-qwen3", "deny-not-member-gold-qwen3"}),
+    (["team-ab"], "eve", None, {"deny-unsubscribed-qwen3"}),
+])
+def test_exactly_the_right_limit_applies(cel, gold_and_free, groups, user, header, expected, shim):
+    headers = {"x-maas-subscription": header} if header is not None else {}
+    assert firing(cel, gold_and_free, identity_of(groups, user), headers, shim=shim) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# groups selection mode: any set of subscriptions, any caller, any header (against an oracle)
+
+
+def ranked(subs):
+    return sorted(subs, key=lambda s: (-s["spec"]["priority"], -s["spec"]["modelRefs"][0]["tokenRateLimits"][0]["limit"],
+                                       s["metadata"]["namespace"], s["metadata"]["name"]))
+
+
+def owns(sub, groups, user):
+    owner = sub["spec"]["owner"]
+    return bool(set(groups or []) & {g["name"] for g in owner.get("groups", [])}) or (
+        user is not None and user in owner.get("users", []))
+
+
+def expected_firing(subs, groups, user, header):
+    """What SPEC 3.2 says should apply, computed the slow, obvious way."""
+    order = ranked(subs)
+    owned = [s for s in order if owns(s, groups, user)]
+
+    def key(s):
+        return "%s-%s-%s-tokens" % (s["metadata"]["namespace"], s["metadata"]["name"], MODEL[1])
+
+    def ref(s):
+        return "%s/%s" % (s["metadata"]["namespace"], s["metadata"]["name"])
+
+    def deny_key(s):
+        shared = [t for t in subs if t["metadata"]["name"] == s["metadata"]["name"]]
+        if len(shared) == 1:
+            return "deny-not-member-%s-%s" % (s["metadata"]["name"], MODEL[1])
+        return "deny-not-member-%s-%s-%s" % (s["metadata"]["namespace"], s["metadata"]["name"], MODEL[1])
+
+    fired = set()
+    if not owned:
+        fired.add("deny-unsubscribed-%s" % MODEL[1])
+    if header is None:
+        if owned:
+            fired.add(key(owned[0]))
+        return fired
+    exact = [s for s in order if ref(s) == header]
+    bare = [s for s in order if s["metadata"]["name"] == header]
+    if not exact and not bare:
+        fired.add("deny-invalid-header-%s" % MODEL[1])
+        return fired
+    if exact:
+        if owns(exact[0], groups, user):
+            fired.add(key(exact[0]))
+        else:
+            fired.add(deny_key(exact[0]))
+    if bare:
+        owned_bare = [s for s in bare if owns(s, groups, user)]
+        if owned_bare:
+            fired.add(key(owned_bare[0]))
+        else:
+            fired.update(deny_key(s) for s in bare)
+    return fired
+
+
+GROUP_POOL = ["team-a", "team-b", "system:authenticated", "a\"b", "x\\y", "ü"]
+USER_POOL = ["alice", "bob", "o'hara", 'q"uote']
+NAMES = st.sampled_from(["gold", "free", "silver"])
+NAMESPACES = st.sampled_from(["models-as-a-service", "tenant-b"])
+
+
+@st.composite
+def subscription_sets(draw):
+    count = draw(st.integers(min_value=1, max_value=4))
+    subs, seen = [], set()
+    for _index in range(count):
+        ns, name = draw(NAMESPACES), draw(NAMES)
+        if (ns, name) in seen:
+            continue
+        seen.add((ns, name))
+        subs.append(subscription(
+            name, ns=ns,
+            groups=draw(st.lists(st.sampled_from(GROUP_POOL), max_size=2, unique=True)),
+            users=draw(st.lists(st.sampled_from(USER_POOL), max_size=1, unique=True)),
+            priority=draw(st.integers(min_value=0, max_value=2)),
+            limit=draw(st.sampled_from([100, 1000]))))
+    return subs
+
+
+@SETTINGS
+@given(subs=subscription_sets(),
+       groups=st.one_of(st.none(), st.lists(st.sampled_from(GROUP_POOL + ["other"]), max_size=3, unique=True)),
+       user=st.one_of(st.none(), st.sampled_from(USER_POOL + ["mallory"])),
+       header=st.one_of(st.none(), st.sampled_from(["gold", "free", "silver", "models-as-a-service/gold",
+                                                    "tenant-b/free", "tenant-b/silver", "bogus", "", "gold,free"])),
+       shim=st.booleans())
+def test_the_header_and_the_ranking_pick_exactly_one_owned_subscription(cel, subs, groups, user, header, shim):
+    result = generate([MODEL_REF] + subs, routes=ROUTES)
+    assert result["invalid"] == []
+    headers = {"x-maas-subscription": header} if header is not None else {}
+    actual = firing(cel, trlp_of(result), identity_of(groups, user), headers, shim=shim)
+    assert actual == expected_firing(subs, groups, user, header)
+    assert len([k for k in actual if k.endswith("-tokens")]) <= 1
+
+
+# ---------------------------------------------------------------------------------------------
+# subscription selection mode
+
+
+@pytest.mark.parametrize("shim", [False, True], ids=["cel", "wasm-shim"])
+def test_subscription_mode_limits_by_the_key_maas_api_selected(cel, shim):
+    result = generate([MODEL_REF, subscription("gold", groups=["team-a"], priority=10),
+                       subscription("free", groups=["system:authenticated"])], routes=ROUTES, selection="subscription")
+    trlp = trlp_of(result)
+    gold = {"selected_subscription_key": "models-as-a-service/gold@llm/qwen3", "userid": "bob"}
+    assert firing(cel, trlp, gold, shim=shim) == {GOLD}
+    assert firing(cel, trlp, gold, path="/llm/qwen3/v1/models", shim=shim) == set()
+    assert firing(cel, trlp, {"selected_subscription_key": "models-as-a-service/gold@llm/other"}, shim=shim) == set()
+    assert firing(cel, trlp, {"selected_subscription_key": ""}, shim=shim) == set()
+    assert firing(cel, trlp, {}, shim=shim) == set()
+
+
+# ---------------------------------------------------------------------------------------------
+# totality: no generated predicate raises, whatever the request
+
+
+REQUEST_IDENTITIES = [
+    {},
+    {"userid": "bob"},
+    {"groups_str": ""},
+    {"groups_str": "", "groups": [], "userid": ""},
+    {"groups_str": "team-a,system:authenticated", "userid": "alice", "groups": ["team-a", "system:authenticated"]},
+    {"selected_subscription_key": "models-as-a-service/gold@llm/qwen3", "userid": "alice"},
+]
+REQUEST_HEADERS = [{}, {"x-maas-subscription": "gold"}, {"x-maas-subscription": ""}, {"authorization": "Bearer x"}]
+REQUEST_PATHS = [INFERENCE, "/llm/qwen3/v1/models", "/maas-api/v1/api-keys", "/"]
+
+
+def trlp_predicates():
+    for case in golden_cases():
+        for obj in run_case(case)["objects"]:
+            if obj["kind"] in ("TokenRateLimitPolicy", "RateLimitPolicy"):
+                spec = obj["spec"]
+                limits = (spec.get("limits") or (spec.get("defaults") or {}).get("limits")
+                          or (spec.get("overrides") or {}).get("limits") or {})
+                for key, limit in limits.items():
+                    for when in limit.get("when", []):
+                        yield "%s %s/%s %s" % (case, obj["kind"], obj["metadata"]["name"], key), when["predicate"]
+
+
+def test_no_rate_limit_predicate_of_any_golden_scenario_ever_raises(cel):
+    checked = 0
+    for label, predicate in trlp_predicates():
+        for ident, headers, path, shim in itertools.product(REQUEST_IDENTITIES, REQUEST_HEADERS, REQUEST_PATHS,
+                                                            (False, True)):
+            result = cel.evaluate(predicate, activation(ident, headers, path, shim=shim, expr=predicate))
+            assert result["ok"] and isinstance(result["value"], bool), (label, ident, headers, shim, result)
+            checked += 1
+    assert checked > 1000
+
+
+AUTH_REQUESTS = [
+    # (headers, path, auth) as Authorino would present them
+    ({}, INFERENCE, {}),
+    ({"authorization": "Bearer sk-oai-abc"}, INFERENCE, {"identity": "Bearer sk-oai-abc"}),
+    ({"authorization": "Bearer sk-oai-abc"}, INFERENCE,
+     {"identity": "Bearer sk-oai-abc", "metadata": {"apiKeyValidation": {
+         "valid": True, "username": "alice", "groups": ["team-a"], "keyId": "k1", "subscription": "gold"}}}),
+    ({"authorization": "Bearer sk-oai-abc", "x-maas-subscription": "free"}, INFERENCE,
+     {"identity": "Bearer sk-oai-abc", "metadata": {"apiKeyValidation": {"valid": False}}}),
+    ({"authorization": "Bearer sk-oai-abc"}, INFERENCE,
+     {"identity": "Bearer sk-oai-abc", "metadata": {"apiKeyValidation": {"valid": True, "username": "bob", "groups": []},
+                                                    "subscription-info": {"name": "gold", "namespace": "maas",
+                                                                          "error": ""}}}),
+    ({"authorization": "Bearer eyJ.token"}, "/llm/qwen3/v1/models",
+     {"identity": {"user": {"username": "system:serviceaccount:x:y", "groups": ["system:authenticated"]}}}),
+    ({"authorization": "Bearer eyJ.token"}, "/llm/qwen3/v1/models", {"identity": {}}),
+    ({"authorization": "Bearer eyJ.token"}, "/llm/qwen3/v1/models",
+     {"identity": {"user": {}}, "metadata": {"subscription-info": {"error": "not_found", "message": "none"}}}),
+]
+
+
+def auth_expressions():
+    """Every CEL text of the per-model AuthPolicies: `when` and pattern predicates, and expressions."""
+    for case in golden_cases():
+        for obj in run_case(case)["objects"]:
+            if obj["kind"] != "AuthPolicy" or "rules" not in obj["spec"]:
+                continue
+            label = "%s %s" % (case, obj["metadata"]["name"])
+            yield from _cel_texts(obj["spec"]["rules"], label)
+
+
+def _cel_texts(node, label):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("predicate", "expression") and isinstance(value, str):
+                yield "%s %s" % (label, key), key, value
+            else:
+                yield from _cel_texts(value, label)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _cel_texts(item, label)
+
+
+def test_no_auth_policy_predicate_or_expression_ever_raises(cel):
+    checked = 0
+    for label, key, text in auth_expressions():
+        for headers, path, auth in AUTH_REQUESTS:
+            result = cel.evaluate(text, {"request": {"headers": headers, "path": path}, "auth": auth})
+            assert result["ok"], (label, text, headers, auth, result)
+            if key == "predicate":
+                assert isinstance(result["value"], bool), (label, text)
+            checked += 1
+    assert checked > 500
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile names: escaped (and matching only themselves) or rejected with a clear error
+
+HOSTILE = st.text(alphabet=st.sampled_from(list('ab"\\,|&!()=\' \n\t\r{}[]$.:/') + ["é", "\u202e", "\U0001F600", "\x00", "\x7f"]),
+                  min_size=1, max_size=12)
+
+
+@SETTINGS
+@given(name=HOSTILE, other=HOSTILE, shim=st.booleans())
+def test_no_group_name_can_match_a_caller_outside_that_group(cel, name, other, shim):
+    result = generate([MODEL_REF, subscription("gold", groups=[name])], routes=ROUTES)
+    if "," in name:
+        assert [i["reason"] for i in result["invalid"]] == [
+            "MaaSSubscription models-as-a-service/gold: spec.owner.groups[0].name %s: group names cannot contain ',' "
+            "in groups selection mode (the identity's groups_str joins groups with ',')" % json.dumps(name, ensure_ascii=False)]
+        assert not any(o["kind"] == "TokenRateLimitPolicy" and o["metadata"]["namespace"] == "llm" for o in result["objects"])
+        return
+    trlp = trlp_of(result)
+    assume("," not in other)
+    member = firing(cel, trlp, identity_of([other, name], "u"), shim=shim)
+    assert "models-as-a-service-gold-qwen3-tokens" in member
+    outsider = firing(cel, trlp, identity_of([other], "u"), shim=shim)
+    assert ("models-as-a-service-gold-qwen3-tokens" in outsider) == (other == name)
+
+
+@SETTINGS
+@given(name=HOSTILE, other=HOSTILE, shim=st.booleans())
+def test_no_user_name_can_match_another_user(cel, name, other, shim):
+    trlp = trlp_of(generate([MODEL_REF, subscription("gold", users=[name])], routes=ROUTES))
+    assert "models-as-a-service-gold-qwen3-tokens" in firing(cel, trlp, identity_of([], name), shim=shim)
+    assert ("models-as-a-service-gold-qwen3-tokens" in firing(cel, trlp, identity_of([], other), shim=shim)) == (
+        other == name)
+
+
+@SETTINGS
+@given(group=HOSTILE, user=HOSTILE, caller_group=HOSTILE, caller=HOSTILE)
+def test_auth_policy_membership_matches_only_the_named_subjects(cel, group, user, caller_group, caller):
+    predicate = membership_predicate([group], [user])
+    auth = {"identity": "Bearer sk-oai-k", "metadata": {"apiKeyValidation": {
+        "valid": True, "username": caller, "groups": [caller_group]}}}
+    result = cel.evaluate(predicate, {"request": {"headers": {"authorization": "Bearer sk-oai-k"}, "path": INFERENCE},
+                                      "auth": auth})
+    assert result == {"ok": True, "value": caller_group == group or caller == user}
+
+
+@SETTINGS
+@given(name=st.text(min_size=1, max_size=20), header=st.text(max_size=20))
+def test_subscription_names_are_dns_names_or_rejected_and_headers_match_only_them(cel, name, header):
+    result = generate([MODEL_REF, subscription(name, groups=["g"])], routes=ROUTES)
+    if not _DNS_SUBDOMAIN.match(name) or len(name) > 253:
+        assert len(result["invalid"]) == 1
+        assert result["invalid"][0]["reason"].startswith("MaaSSubscription models-as-a-service/%s: metadata.name" % name)
+        return
+    trlp = trlp_of(result)
+    key = "models-as-a-service-%s-qwen3-tokens" % name
+    fired = firing(cel, trlp, identity_of(["g"], "u"), {"x-maas-subscription": header})
+    assert (key in fired) == (header in (name, "models-as-a-service/" + name))
+
+
+def test_owner_predicate_of_nobody_matches_nobody(cel):
+    assert owner_predicate([], []) == "false"
+    assert truth(cel, owner_predicate([], []), identity_of(["g"], "u")) is False
+
+
+# ---------------------------------------------------------------------------------------------
+# AuthPolicy authorization (Authorino evaluates these with cel-go; the CEL here is portable)
+
+
+def _auth_policy(result, name="maas-auth-qwen3"):
+    return next(o for o in result["objects"] if o["kind"] == "AuthPolicy" and o["metadata"]["name"] == name)
+
+
+def _pattern(policy, rule):
+    return policy["spec"]["rules"]["authorization"][rule]["patternMatching"]["patterns"][0]["predicate"]
+
+
+def _api_key_request(username, groups, valid=True):
+    return {"request": {"headers": {"authorization": "Bearer sk-oai-k"}, "path": INFERENCE},
+            "auth": {"identity": "Bearer sk-oai-k", "metadata": {"apiKeyValidation": {
+                "valid": valid, "username": username, "groups": groups}}}}
+
+
+def _token_request(username, groups):
+    return {"request": {"headers": {"authorization": "Bearer eyJ.x.y"}, "path": "/llm/qwen3/v1/models"},
+            "auth": {"identity": {"authenticated": True, "user": {"username": username, "groups": groups}}}}
+
+
+@pytest.mark.parametrize("request_of, username, groups, allowed", [
+    (_api_key_request, "zed", ["team-a"], True),
+    (_api_key_request, "bob", [], True),
+    (_api_key_request, "zed", ["partners"], True),
+    (_api_key_request, "zed", ["team-b"], False),
+    (_api_key_request, "bobby", ["team-a-ops"], False),
+    (_token_request, "zed", ["team-a", "system:authenticated"], True),
+    (_token_request, "bob", ["system:authenticated"], True),
+    (_token_request, "zed", ["system:authenticated"], False),
+])
+def test_two_auth_policies_grant_access_to_the_union_of_their_subjects(cel, request_of, username, groups, allowed):
+    a = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSAuthPolicy",
+         "metadata": {"name": "a", "namespace": "models-as-a-service"},
+         "spec": {"modelRefs": [{"name": "qwen3", "namespace": "llm"}], "subjects": {"groups": [{"name": "team-a"}]}}}
+    b = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSAuthPolicy",
+         "metadata": {"name": "b", "namespace": "models-as-a-service"},
+         "spec": {"modelRefs": [{"name": "qwen3", "namespace": "llm"}],
+                  "subjects": {"groups": [{"name": "partners"}], "users": ["bob"]}}}
+    policy = _auth_policy(generate([MODEL_REF, a, b], routes=ROUTES))
+    assert cel.evaluate(_pattern(policy, "require-group-membership"), request_of(username, groups)) == {
+        "ok": True, "value": allowed}
+
+
+def test_an_invalid_api_key_fails_authorization_and_tokens_pass_it(cel):
+    policy = _auth_policy(generate([MODEL_REF, {
+        "apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSAuthPolicy",
+        "metadata": {"name": "a", "namespace": "models-as-a-service"},
+        "spec": {"modelRefs": [{"name": "qwen3", "namespace": "llm"}], "subjects": {"users": ["bob"]}}}], routes=ROUTES))
+    predicate = _pattern(policy, "api-key-valid")
+    assert cel.evaluate(predicate, _api_key_request("bob", [], valid=True))["value"] is True
+    assert cel.evaluate(predicate, _api_key_request("bob", [], valid=False))["value"] is False
+    missing = _api_key_request("bob", [])
+    del missing["auth"]["metadata"]
+    assert cel.evaluate(predicate, missing)["value"] is False
+    assert cel.evaluate(predicate, _token_request("bob", []))["value"] is True
