@@ -38,6 +38,7 @@ KINDS = {
     ("v1", "ServiceAccount"): ("serviceaccounts", True),
     ("v1", "Secret"): ("secrets", True),
     ("v1", "ConfigMap"): ("configmaps", True),
+    ("v1", "Pod"): ("pods", True),
     ("apps/v1", "Deployment"): ("deployments", True),
     ("networking.k8s.io/v1", "NetworkPolicy"): ("networkpolicies", True),
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False),
@@ -60,6 +61,7 @@ KINDS = {
     ("serving.kserve.io/v1alpha1", "LLMInferenceService"): ("llminferenceservices", True),
     ("cert-manager.io/v1", "Certificate"): ("certificates", True),
     ("cert-manager.io/v1", "Issuer"): ("issuers", True),
+    ("cert-manager.io/v1", "ClusterIssuer"): ("clusterissuers", False),
     ("maas.opendatahub.io/v1alpha1", "Tenant"): ("tenants", True),
     ("maas.opendatahub.io/v1alpha1", "MaaSModelRef"): ("maasmodelrefs", True),
     ("maas.opendatahub.io/v1alpha1", "MaaSAuthPolicy"): ("maasauthpolicies", True),
@@ -263,6 +265,22 @@ class Cluster(object):
                 return False
             raise
         return True
+
+    def port_forward(self, namespace, pod, port, timeout=10.0):
+        """A socket connected to `port` of a pod through the API server (the pods/portforward
+        subresource, as `kubectl port-forward` uses); closing it ends the forward."""
+        from kubernetes.client import CoreV1Api
+        from kubernetes.stream import portforward
+
+        try:
+            forward = portforward(CoreV1Api(self._dynamic.client).connect_get_namespaced_pod_portforward,
+                                  pod, namespace, ports=str(port), _request_timeout=timeout)
+        except Exception as err:  # the stream client raises ApiException or websocket errors
+            raise K8sError(getattr(err, "status", None), "PortForward",
+                           "cannot port-forward to pod %s/%s port %s: %s" % (namespace, pod, port, err))
+        sock = forward.socket(int(port))
+        sock.settimeout(timeout)
+        return sock
 
     def parallel(self, function, items):
         """function(item) for every item on the worker pool; results in input order. Each result is
