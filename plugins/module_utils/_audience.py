@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modelserving.maas contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which audiences Authorino's token review must accept (SPEC §7.3).
+
+A service-account token carries the audiences the API server gives tokens by default in its `aud`
+claim; on clusters whose issuer is not `https://kubernetes.default.svc` (most managed clusters) a
+TokenReview that asks for that default audience fails, so the audience is read from a freshly
+requested token. The token itself is only decoded here, never verified, stored or returned.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import json
+
+# Tokens minted for the gateway's service account (`kubectl create token ... --audience
+# maas-default-gateway-sa`) are accepted everywhere MaaS reviews tokens.
+GATEWAY_AUDIENCE = "maas-default-gateway-sa"
+# What the API server uses when --api-audiences and --service-account-issuer are left at their defaults.
+KUBERNETES_DEFAULT_AUDIENCE = "https://kubernetes.default.svc"
+# The shortest lifetime the API server grants; the token is thrown away at once anyway.
+TOKEN_REQUEST_SECONDS = 600
+
+
+def token_request(expiration_seconds=TOKEN_REQUEST_SECONDS):
+    """The TokenRequest body: no audiences, so the token carries the cluster's default ones."""
+    return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "spec": {"expirationSeconds": int(expiration_seconds)}}
+
+
+def jwt_claims(token):
+    """The JSON payload of a JWT (header.payload.signature), without verifying it.
+
+    Raises ValueError with a message that never repeats the token."""
+    if not isinstance(token, str) or not token:
+        raise ValueError("the token is empty")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise ValueError("the token is not a JWT: it has %d dot-separated parts, not 3" % len(parts))
+    payload = parts[1]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("the token's payload is not base64url-encoded JSON")
+    if not isinstance(claims, dict):
+        raise ValueError("the token's payload is not a JSON object")
+    return claims
+
+
+def audiences_of(claims):
+    """The `aud` claim as a list (RFC 7519 allows a single string or an array)."""
+    aud = claims.get("aud")
+    if isinstance(aud, str) and aud:
+        return [aud]
+    if isinstance(aud, list) and aud and all(isinstance(a, str) and a for a in aud):
+        return list(aud)
+    raise ValueError("the token has no usable aud claim")
+
+
+def merge_audiences(detected, override=None, always=(GATEWAY_AUDIENCE,)):
+    """The audiences token review accepts: `override` when given, else `detected`, then `always`;
+    first occurrence wins, blanks dropped."""
+    chosen = list(override or []) or list(detected or [])
+    merged = []
+    for audience in chosen + list(always or []):
+        audience = (audience or "").strip()
+        if audience and audience not in merged:
+            merged.append(audience)
+    return merged

@@ -1,0 +1,174 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modelserving.maas contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: token_audience
+short_description: The service-account token audiences Authorino's token review must accept
+version_added: 0.1.0
+description:
+  - Requests a short-lived token for a service account (TokenRequest, without audiences, so the
+    token carries the cluster's default ones), reads the C(aud) claim from the token's payload and
+    throws the token away. The token is never verified, stored, logged or returned.
+  - On clusters whose service-account issuer is not C(https://kubernetes.default.svc) (most managed
+    and OpenShift clusters) a token review that asks for that audience rejects every token; this
+    module finds the audience the cluster really uses.
+  - Returns the detected audiences, and the merged list for AuthPolicies, which always ends with
+    O(extra_audiences) (by default C(maas-default-gateway-sa)).
+  - With O(override_audiences) nothing is requested and those audiences are used instead.
+author:
+  - modelserving.maas maintainers (@modelserving)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - modelserving.maas.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The TokenRequest is always sent as a server-side dry run; nothing is ever written.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: Reads only; C(changed) is always false.
+options:
+  namespace:
+    description:
+      - Namespace of the service account.
+    type: str
+    default: default
+  service_account:
+    description:
+      - Service account to request the token for. Every namespace has C(default).
+    type: str
+    default: default
+  override_audiences:
+    description:
+      - Use these audiences instead of detecting them; no request is made.
+    type: list
+    elements: str
+    default: []
+  extra_audiences:
+    description:
+      - Audiences always accepted in addition to the detected (or overriding) ones.
+    type: list
+    elements: str
+    default: [maas-default-gateway-sa]
+  wait_timeout:
+    description:
+      - Seconds to wait for the service account to appear; the C(default) one of a new namespace is
+        created by a controller shortly after the namespace.
+    type: int
+    default: 30
+requirements:
+  - kubernetes >= 24.2.0
+  - kubernetes.core >= 6.0.0
+notes:
+  - The connecting user needs C(create) on C(serviceaccounts/token) in O(namespace).
+"""
+
+EXAMPLES = r"""
+- name: Find the audiences for maas-api's AuthPolicy
+  modelserving.maas.token_audience:
+    namespace: opendatahub
+  register: maas_api_audience
+
+- name: Use them
+  ansible.builtin.debug:
+    msg: "{{ maas_api_audience.audiences }}"   # e.g. [https://kubernetes.default.svc, maas-default-gateway-sa]
+
+- name: Take them from a variable instead (no request is made)
+  modelserving.maas.token_audience:
+    override_audiences: [https://oidc.example.com/cluster]
+"""
+
+RETURN = r"""
+audiences:
+  description: The audiences to accept, detected (or overriding) first, then O(extra_audiences), without duplicates.
+  returned: always
+  type: list
+  elements: str
+  sample: [https://kubernetes.default.svc.cluster.local, maas-default-gateway-sa]
+detected:
+  description: The C(aud) claim of the requested token; empty when O(override_audiences) is given.
+  returned: always
+  type: list
+  elements: str
+  sample: [https://kubernetes.default.svc.cluster.local]
+issuer:
+  description: The C(iss) claim of the requested token (the cluster's service-account issuer), or null.
+  returned: always
+  type: str
+  sample: https://kubernetes.default.svc.cluster.local
+source:
+  description: V(token_request) when detected, V(override) when taken from O(override_audiences).
+  returned: always
+  type: str
+"""
+
+import time
+
+from ansible_collections.modelserving.maas.plugins.module_utils._audience import (
+    audiences_of,
+    jwt_claims,
+    merge_audiences,
+    token_request,
+)
+from ansible_collections.modelserving.maas.plugins.module_utils._k8s import Cluster, K8sError, argument_spec, new_module
+
+
+def requested_claims(cluster, namespace, service_account, wait_timeout):
+    """The claims of a fresh token for the service account; the token goes no further than this."""
+    path = cluster.path("v1", "ServiceAccount", namespace, service_account, "token")
+    deadline = time.monotonic() + max(0, wait_timeout)
+    while True:
+        try:
+            response = cluster.request("POST", path, body=token_request(), query={"dryRun": "All"})
+            break
+        except K8sError as err:
+            if err.status != 404 or time.monotonic() >= deadline:
+                raise
+            time.sleep(1)
+    token = (response.get("status") or {}).pop("token", None)
+    return jwt_claims(token)
+
+
+def main():
+    module = new_module(
+        argument_spec=argument_spec(dict(
+            namespace=dict(type="str", default="default"),
+            service_account=dict(type="str", default="default"),
+            override_audiences=dict(type="list", elements="str", default=[]),
+            extra_audiences=dict(type="list", elements="str", default=["maas-default-gateway-sa"]),
+            wait_timeout=dict(type="int", default=30),
+        )),
+        supports_check_mode=True,
+    )
+    params = module.params
+    override = [a for a in params["override_audiences"] if a and a.strip()]
+    if override:
+        module.exit_json(changed=False, source="override", detected=[], issuer=None,
+                         audiences=merge_audiences([], override, params["extra_audiences"]))
+
+    where = "ServiceAccount %s/%s" % (params["namespace"], params["service_account"])
+    cluster = Cluster.from_module(module)
+    try:
+        claims = requested_claims(cluster, params["namespace"], params["service_account"], params["wait_timeout"])
+        detected = audiences_of(claims)
+    except K8sError as err:
+        hint = " (create it, or give the audiences with override_audiences / maas_token_audiences)" \
+            if err.status == 404 else ""
+        module.fail_json(msg="%s: cannot request a token to read the cluster's audience: %s%s" % (where, err, hint))
+    except ValueError as err:
+        module.fail_json(msg="%s: the API server returned a token this module cannot read: %s" % (where, err))
+    issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else None
+    module.exit_json(changed=False, source="token_request", detected=detected, issuer=issuer,
+                     audiences=merge_audiences(detected, None, params["extra_audiences"]))
+
+
+if __name__ == "__main__":
+    main()
