@@ -48,8 +48,9 @@ def _by_name(items):
 def is_subset(desired, live):
     """Every value set in `desired` has the same value in `live`.
 
-    Lists of named items (containers, env, volumes, ports: the lists server-side apply merges by
-    name) match item by item by name, so entries others added do not count as a difference.
+    Lists of named items (containers, env, volumes, ports, Gateway listeners: the lists server-side
+    apply merges by name) match item by item by name, so entries others added do not count as a
+    difference; an item of ours that was removed shows in the managed fields instead.
     Other lists compare whole, in order."""
     if isinstance(desired, dict):
         if not isinstance(live, dict):
@@ -59,6 +60,8 @@ def is_subset(desired, live):
         if not isinstance(live, list):
             return False
         wanted, present = _by_name(desired), _by_name(live)
+        if present is not None and not desired:
+            return True  # none of our own items in a list others add named items to
         if wanted is not None and present is not None:
             return all(name in present and is_subset(item, present[name]) for name, item in wanted.items())
         if len(desired) != len(live):

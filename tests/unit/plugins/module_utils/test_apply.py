@@ -39,6 +39,8 @@ def live_with(fields, manager=MANAGER, operation="Apply", **extra):
     ({"env": [{"name": "A", "value": "1"}]}, {"env": [{"name": "A", "value": "2"}]}, False),
     ({"env": [{"name": "A"}, {"name": "C"}]}, {"env": [{"name": "A"}, {"name": "B"}]}, False),
     ({"args": ["--a"]}, {"args": ["--a", "--b"]}, False),
+    ({"listeners": []}, {"listeners": [{"name": "theirs"}]}, True),
+    ({"args": []}, {"args": ["--a"]}, False),
 ])
 def test_subset(desired, live, expected):
     assert is_subset(desired, live) is expected
