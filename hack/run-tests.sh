@@ -34,6 +34,8 @@ plane_down() {
 }
 
 unit() {
+  step "build the CEL test helper (Rust, the cel crate; cached in tests/cel/target)"
+  cargo build --release --locked --quiet --manifest-path tests/cel/Cargo.toml
   step "unit tests"
   pytest tests/unit -q -p no:cacheprovider
 }
@@ -46,7 +48,7 @@ sanity() {
   # What the collection ships: tracked files and new files git does not ignore, without the
   # development tooling that galaxy.yml's build_ignore also leaves out.
   git ls-files -z --cached --others --exclude-standard \
-    | tr '\0' '\n' | grep -vE '^(hack/|bench/|tests/cel/|\.ci/|Makefile$)' \
+    | tr '\0' '\n' | grep -vE '^(hack/|bench/|tests/cel/|tests/authorino/|\.ci/|Makefile$)' \
     | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done \
     | tar -cf - -T - | tar -xf - -C "$tree/ansible_collections/modelserving/maas"
   # The dependency sits beside the collection, where ansible-test looks for it.
@@ -59,7 +61,7 @@ sanity() {
   mkdir -p "$(dirname "$cache")"
   [ -f "$cache" ] || cp hack/get_pip_offline.py "$cache"
   (cd "$tree/ansible_collections/modelserving/maas" \
-    && ansible-test sanity --venv --python "$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
+    && ansible-test sanity --venv --exclude tests/fixtures/ --python "$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
   rm -rf "$tree"
 }
 
@@ -69,6 +71,8 @@ lint() {
 }
 
 integration() {
+  step "build Authorino from the Go module proxy (cached under ~/.cache/modelserving-maas)"
+  "$PY" tests/authorino/build.py
   plane_up
   step "integration tests"
   pytest tests/integration -q -p no:cacheprovider

@@ -109,6 +109,7 @@ class Plane:
             "KUBECONFIG": str(self.automation_kubeconfig),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "ANSIBLE_SHOW_CUSTOM_STATS": "1",
         })
         return env
 
