@@ -520,7 +520,8 @@ def crd_files() -> list[tuple[Path, set[str] | None]]:
 def selected_crds(path: Path, names: set[str] | None) -> str:
     import yaml
 
-    docs = [d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == "CustomResourceDefinition"]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    docs = [d for d in yaml.load_all(path.read_text(), Loader=loader) if d and d.get("kind") == "CustomResourceDefinition"]
     if names is not None:
         docs = [d for d in docs if d["metadata"]["name"] in names]
         missing = names - {d["metadata"]["name"] for d in docs}
@@ -529,20 +530,35 @@ def selected_crds(path: Path, names: set[str] | None) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False)
 
 
+def crd_bundle() -> str:
+    """Every upstream CRD the plane serves, as one YAML stream, cached per pinned versions (reading
+    the module cache and parsing Istio's 900 kB file takes longer than starting the plane)."""
+    import hashlib
+
+    pins = versions()
+    key = hashlib.sha256(json.dumps([[pins[k], m, p, sorted(n or [])] for k, m, p, n in CRD_SOURCES],
+                                    sort_keys=True).encode()).hexdigest()[:16]
+    cached = CACHE / f"crds-{key}.yaml"
+    if not cached.exists():
+        bundle = "---\n".join(selected_crds(path, names) for path, names in crd_files())
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        scratch = cached.with_suffix(".tmp")
+        scratch.write_text(bundle)
+        scratch.rename(cached)
+    return cached.read_text()
+
+
 def apply_crds(state: Path, kubectl: Path, kubeconfig: Path | None = None) -> None:
-    bundle = "---\n".join(selected_crds(path, names) for path, names in crd_files())
+    bundle = crd_bundle()
     state.mkdir(parents=True, exist_ok=True)
     (state / "crds.yaml").write_text(bundle)
     base = [str(kubectl), "--kubeconfig", str(kubeconfig or state / "kubeconfig")]
     run(base + ["apply", "--server-side", "--field-manager=localcluster", "-f", str(state / "crds.yaml")],
         capture=True)
-    wait_established(base, [d["metadata"]["name"] for d in yaml_docs(bundle)])
-
-
-def yaml_docs(text: str) -> list[dict]:
     import yaml
 
-    return [d for d in yaml.safe_load_all(text) if d]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    wait_established(base, [d["metadata"]["name"] for d in yaml.load_all(bundle, Loader=loader) if d])
 
 
 def wait_established(kubectl: list[str], names: list[str], timeout: float = READY_TIMEOUT) -> None:
