@@ -12,7 +12,7 @@ module: maas_policy_sync
 short_description: Reconcile MaaS custom resources into Gateway API and Kuadrant policies
 version_added: 0.1.0
 description:
-  - Does what the reference MaaS controller does, in one module call: reads every Tenant,
+  - Does what the reference MaaS controller does, in one module call. It reads every Tenant,
     MaaSModelRef, MaaSAuthPolicy and MaaSSubscription in the cluster (or takes them as O(resources)),
     resolves each LLMInferenceService model's KServe HTTPRoute, translates them into one AuthPolicy
     and one TokenRateLimitPolicy per model, the gateway defaults and optional tier policies, and
