@@ -55,7 +55,7 @@ class Plane:
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run([self.kubectl_bin, "--kubeconfig", str(self.kubeconfig), *args],
-                              input=input, capture_output=True, text=True)
+                              input=input, capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
         return proc
@@ -126,7 +126,7 @@ class Plane:
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
         try:
             output = json.loads(proc.stdout)
         except ValueError:
@@ -144,7 +144,7 @@ class Plane:
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
         return PlaybookRun(proc)
 
     # -- audit log ---------------------------------------------------------------------------------

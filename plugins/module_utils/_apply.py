@@ -87,7 +87,7 @@ def fields_no_longer_desired(fields, desired, path=""):
     for key, sub in sorted(fields.items()):
         if key == ".":
             continue
-        kind, _, raw = key.partition(":")
+        kind, raw = key.split(":", 1) if ":" in key else (key, "")
         here = "%s.%s" % (path, raw) if kind == "f" else "%s[%s]" % (path, raw)
         if kind == "f":
             if not isinstance(desired, dict) or raw not in desired:
@@ -265,7 +265,7 @@ def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_
             continue
         # Dry run first: a schema error anywhere stops the whole batch before any write.
         dry = cluster.parallel(lambda pair: _apply_one(cluster, pair, field_manager, force_conflicts, True), pending)
-        failures = ["%s: %s" % (ref(obj), err) for (obj, _), (_, err) in zip(pending, dry) if err is not None]
+        failures = ["%s: %s" % (ref(pair[0]), outcome[1]) for pair, outcome in zip(pending, dry) if outcome[1] is not None]
         if failures:
             result.errors.extend(failures)
             return result
@@ -280,7 +280,7 @@ def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_
         if result.errors:
             return result
         if not check_mode:
-            wait_established(cluster, [o for o, _ in pending if o["kind"] == "CustomResourceDefinition"],
+            wait_established(cluster, [pair[0] for pair in pending if pair[0]["kind"] == "CustomResourceDefinition"],
                              wait_timeout, result)
     return result
 

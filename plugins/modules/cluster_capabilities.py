@@ -117,10 +117,10 @@ def main():
 
     cluster = Cluster.from_module(module)
     results = cluster.parallel(lambda name: cluster.get(CRD_API, "CustomResourceDefinition", name), names)
-    errors = ["CustomResourceDefinition %s: %s" % (n, err) for n, (_, err) in zip(names, results) if err]
+    errors = ["CustomResourceDefinition %s: %s" % (n, outcome[1]) for n, outcome in zip(names, results) if outcome[1]]
     if errors:
         module.fail_json(msg="; ".join(errors))
-    live = dict(zip(names, (value for value, _ in results)))
+    live = dict(zip(names, (outcome[0] for outcome in results)))
     summaries = {name: crd_summary(crd) for name, crd in live.items()}
     output = {
         "changed": False,

@@ -70,9 +70,17 @@ options:
     default: maas-controller
   gateway:
     description:
-      - The Gateway policies attach to, C({namespace, name}). Defaults to the C(default-tenant)
-        Tenant's C(spec.gatewayRef).
+      - The Gateway policies attach to. Defaults to the C(default-tenant) Tenant's C(spec.gatewayRef).
     type: dict
+    suboptions:
+      namespace:
+        description: The Gateway's namespace.
+        type: str
+        required: true
+      name:
+        description: The Gateway's name.
+        type: str
+        required: true
   tiers:
     description:
       - Optional tier usage policies on the Gateway, each C({name, groups, requests_per_minute, tokens_per_minute}).
@@ -241,10 +249,10 @@ def read_cluster(cluster, read_maas):
             raise
 
     results = cluster.parallel(read, reads)
-    errors = ["cannot list %s: %s" % (kind, err) for (_, kind, _), (_, err) in zip(reads, results) if err]
+    errors = ["cannot list %s: %s" % (spec[1], outcome[1]) for spec, outcome in zip(reads, results) if outcome[1]]
     lists = {}
-    for (api_version, kind, selector), (items, _) in zip(reads, results):
-        lists[(api_version, kind, bool(selector))] = items
+    for (api_version, kind, selector), outcome in zip(reads, results):
+        lists[(api_version, kind, bool(selector))] = outcome[0]
     return lists, errors
 
 
@@ -274,8 +282,8 @@ def write_statuses(cluster, resources, statuses, check_mode):
     if check_mode:
         return [ref(cr) for cr in pending], []
     results = cluster.parallel(write, pending)
-    errors = ["%s: cannot write status: %s" % (ref(cr), err) for cr, (_, err) in zip(pending, results) if err]
-    return [ref(cr) for cr, (_, err) in zip(pending, results) if err is None], errors
+    errors = ["%s: cannot write status: %s" % (ref(cr), outcome[1]) for cr, outcome in zip(pending, results) if outcome[1]]
+    return [ref(cr) for cr, outcome in zip(pending, results) if outcome[1] is None], errors
 
 
 def main():
