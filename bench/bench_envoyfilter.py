@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -69,15 +68,6 @@ def requests(plane: Plane, mark: int) -> dict:
     return {"requests": len(events), "writes": len(writes(events)), "verbs": dict(Counter(e["verb"] for e in events))}
 
 
-def run_playbook(plane: Plane, playbook: str, workdir: Path) -> None:
-    path = workdir / "play.yml"
-    path.write_text(playbook)
-    proc = subprocess.run([str(REPO / ".venv/bin/ansible-playbook"), str(path)], env=plane.ansible_env(),
-                          capture_output=True, text=True, cwd=REPO)
-    if proc.returncode != 0:
-        raise SystemExit(f"playbook failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
-
-
 def module(plane: Plane) -> dict:
     result = plane.module("modelserving.maas.envoyfilter_mtls", namespace=NAMESPACE, clusters=CLUSTERS)
     if result.get("failed"):
@@ -109,7 +99,7 @@ def bench(plane: Plane, count: int, workdir: Path) -> dict:
     (workdir / "names.json").write_text(json.dumps([i["metadata"]["name"] for i in items]))
     (workdir / "socket.json").write_text(json.dumps(mtls_transport_socket()))
     mark = plane.audit_mark()
-    row["baseline_s"], _ = timed(lambda: run_playbook(plane, f"""
+    row["baseline_s"], _ = timed(lambda: plane.run_playbook_text(f"""
 - hosts: localhost
   gather_facts: false
   tasks:

@@ -17,7 +17,6 @@ most LOOP_SAMPLE objects and scaled per object for larger sets (it is marked `~`
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -82,15 +81,6 @@ def timed(fn) -> float:
     return time.perf_counter() - started
 
 
-def run_playbook(plane: Plane, playbook: str, workdir: Path) -> None:
-    path = workdir / "play.yml"
-    path.write_text(playbook)
-    proc = subprocess.run([str(REPO / ".venv/bin/ansible-playbook"), str(path)], env=plane.ansible_env(),
-                          capture_output=True, text=True, cwd=REPO)
-    if proc.returncode != 0:
-        raise SystemExit(f"playbook failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
-
-
 def bench(plane: Plane, models: int, workdir: Path) -> dict:
     clean(plane)
     crs, routes = maas_resources(models)
@@ -111,7 +101,7 @@ def bench(plane: Plane, models: int, workdir: Path) -> dict:
                                                  "-f", str(manifest)))
     delete_generated(plane)
 
-    row["k8s_apply"] = timed(lambda: run_playbook(plane, f"""
+    row["k8s_apply"] = timed(lambda: plane.run_playbook_text(f"""
 - hosts: localhost
   gather_facts: false
   tasks:
@@ -122,7 +112,7 @@ def bench(plane: Plane, models: int, workdir: Path) -> dict:
 
     sample = objects[:LOOP_SAMPLE]
     (workdir / "sample.json").write_text(json.dumps(sample))
-    loop_seconds = timed(lambda: run_playbook(plane, f"""
+    loop_seconds = timed(lambda: plane.run_playbook_text(f"""
 - hosts: localhost
   gather_facts: false
   tasks:

@@ -147,6 +147,16 @@ class Plane:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
         return PlaybookRun(proc)
 
+    def run_playbook_text(self, playbook: str, workdir: Path) -> None:
+        """Run a playbook given as text, with Ansible's default output; raise with its tail when it
+        fails. The benchmarks time these runs, so nothing extra is asked of the callback."""
+        path = workdir / "play.yml"
+        path.write_text(playbook)
+        proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), str(path)],
+                              env=self.ansible_env(), capture_output=True, text=True, cwd=REPO, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"playbook failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+
     # -- audit log ---------------------------------------------------------------------------------
 
     def audit_mark(self) -> int:
