@@ -25,7 +25,7 @@ import json
 import re
 import time
 
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError, identity, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError, identity, namespace_missing, ref
 
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
 # Applied first, so that what lives in them (or is an instance of them) can be validated.
@@ -211,6 +211,7 @@ class ApplyResult(object):
         self.reverted = []
         self.diff = []
         self.errors = []
+        self.warnings = []
         self.objects = {}
 
     @property
@@ -265,6 +266,8 @@ def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_
             continue
         # Dry run first: a schema error anywhere stops the whole batch before any write.
         dry = cluster.parallel(lambda pair: _apply_one(cluster, pair, field_manager, force_conflicts, True), pending)
+        if check_mode:
+            dry = _without_missing_namespaces(pending, dry, result)
         failures = ["%s: %s" % (ref(pair[0]), outcome[1]) for pair, outcome in zip(pending, dry) if outcome[1] is not None]
         if failures:
             result.errors.extend(failures)
@@ -283,6 +286,24 @@ def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_
             wait_established(cluster, [pair[0] for pair in pending if pair[0]["kind"] == "CustomResourceDefinition"],
                              wait_timeout, result)
     return result
+
+
+def _without_missing_namespaces(pending, dry, result):
+    """In check mode, objects whose Namespace an earlier task would create cannot be dry-run: report
+    them as created as given, with one warning per such namespace saying the server did not check them."""
+    missing = {}
+    outcomes = []
+    for pair, outcome in zip(pending, dry):
+        obj = pair[0]
+        if namespace_missing(outcome[1], obj["metadata"].get("namespace")):
+            missing.setdefault(obj["metadata"]["namespace"], []).append(ref(obj))
+            outcome = (obj, False), None
+        outcomes.append(outcome)
+    for namespace, refs in sorted(missing.items()):
+        shown = ", ".join(refs[:3]) + (" and %d more" % (len(refs) - 3) if len(refs) > 3 else "")
+        result.warnings.append("namespace %s does not exist yet: check mode reports %s as created without a "
+                               "server-side dry run" % (namespace, shown))
+    return outcomes
 
 
 def _apply_one(cluster, pair, field_manager, force_conflicts, dry_run):

@@ -86,6 +86,13 @@ class K8sError(Exception):
         return (self.body.get("details") or {}).get("causes") or []
 
 
+def namespace_missing(err, namespace):
+    """Whether `err` is the API server saying that Namespace `namespace` does not exist."""
+    details = (getattr(err, "body", None) or {}).get("details") or {}
+    return (isinstance(err, K8sError) and err.status == 404 and bool(namespace)
+            and details.get("kind") == "namespaces" and details.get("name") == namespace)
+
+
 def ref(obj):
     """`Kind namespace/name` (or `Kind name`), the way errors and results name an object."""
     meta = obj.get("metadata", {})

@@ -189,6 +189,8 @@ def main():
                                create_only=params["create_only"])
     else:
         result = delete_objects(cluster, params["objects"], check_mode=module.check_mode, want_diff=module._diff)
+    for warning in result.warnings:
+        module.warn(warning)
     output = result.as_dict()
     if module._diff:
         output["diff"] = result.diff

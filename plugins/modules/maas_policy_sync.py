@@ -354,6 +354,8 @@ def main():
     work = plan(desired, live, p["managed_by"], frozen_models(translation))
     applied = apply_objects(cluster, work["apply"], p["field_manager"], force_conflicts=p["force_conflicts"],
                             check_mode=module.check_mode, want_diff=module._diff, live=live)
+    for warning in applied.warnings:
+        module.warn(warning)
     pruned = ApplyResult()
     if not applied.errors and p["prune"] and work["prune"]:
         pruned = delete_objects(cluster, work["prune"], check_mode=module.check_mode, want_diff=module._diff,

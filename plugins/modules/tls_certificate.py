@@ -417,6 +417,8 @@ def main():
         if problems:
             module.fail_json(msg="; ".join(problems))
         result, output = present(module, cluster, live)
+        for warning in result.warnings:
+            module.warn(warning)
     else:
         result, output = absent(module, cluster, live)
     if module._diff:

@@ -29,7 +29,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The TokenRequest is always sent as a server-side dry run; nothing is ever written.
+    details:
+      - The TokenRequest is always sent as a server-side dry run; nothing is ever written.
+      - In check mode, when O(namespace) does not exist yet (an earlier task would create it), the
+        token is requested for C(default/default) instead, with a warning; the audiences are the cluster's.
   diff_mode:
     support: none
   idempotent:
@@ -118,7 +121,13 @@ from ansible_collections.modelserving.maas.plugins.module_utils._audience import
     merge_audiences,
     token_request,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import Cluster, K8sError, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._k8s import (
+    Cluster,
+    K8sError,
+    argument_spec,
+    namespace_missing,
+    new_module,
+)
 
 
 def requested_claims(cluster, namespace, service_account, wait_timeout):
@@ -130,7 +139,8 @@ def requested_claims(cluster, namespace, service_account, wait_timeout):
             response = cluster.request("POST", path, body=token_request(), query={"dryRun": "All"})
             break
         except K8sError as err:
-            if err.status != 404 or time.monotonic() >= deadline:
+            # A new namespace gets its `default` ServiceAccount shortly; a missing namespace does not.
+            if err.status != 404 or namespace_missing(err, namespace) or time.monotonic() >= deadline:
                 raise
             time.sleep(1)
     token = (response.get("status") or {}).pop("token", None)
@@ -154,17 +164,28 @@ def main():
         module.exit_json(changed=False, source="override", detected=[], issuer=None,
                          audiences=merge_audiences([], override, params["extra_audiences"]))
 
-    where = "ServiceAccount %s/%s" % (params["namespace"], params["service_account"])
+    namespace, service_account = params["namespace"], params["service_account"]
     cluster = Cluster.from_module(module)
     try:
-        claims = requested_claims(cluster, params["namespace"], params["service_account"], params["wait_timeout"])
+        try:
+            claims = requested_claims(cluster, namespace, service_account, params["wait_timeout"])
+        except K8sError as err:
+            if not (module.check_mode and namespace_missing(err, namespace)):
+                raise
+            # The audiences are the cluster's, not the namespace's: any service account tells them.
+            module.warn("namespace %s does not exist yet (an earlier task would create it): check mode reads "
+                        "the audiences with ServiceAccount default/default instead" % namespace)
+            namespace, service_account = "default", "default"
+            claims = requested_claims(cluster, namespace, service_account, params["wait_timeout"])
         detected = audiences_of(claims)
     except K8sError as err:
+        where = "ServiceAccount %s/%s" % (namespace, service_account)
         hint = " (create it, or give the audiences with override_audiences / maas_token_audiences)" \
             if err.status == 404 else ""
         module.fail_json(msg="%s: cannot request a token to read the cluster's audience: %s%s" % (where, err, hint))
     except ValueError as err:
-        module.fail_json(msg="%s: the API server returned a token this module cannot read: %s" % (where, err))
+        module.fail_json(msg="ServiceAccount %s/%s: the API server returned a token this module cannot read: %s"
+                         % (namespace, service_account, err))
     issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else None
     module.exit_json(changed=False, source="token_request", detected=detected, issuer=issuer,
                      audiences=merge_audiences(detected, None, params["extra_audiences"]))

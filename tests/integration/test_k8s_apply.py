@@ -83,6 +83,25 @@ def test_check_mode_reports_changes_and_writes_nothing(plane, namespace):
     assert all("dryRun" in e["requestURI"] for e in writes(plane.requests_since(mark)))
 
 
+def test_check_mode_in_a_namespace_not_created_yet_reports_creation_and_warns(plane):
+    # The first run of site.yml in check mode: the namespace an earlier task would create is missing.
+    missing = "maas-check-mode-missing"
+    mark = plane.audit_mark()
+    result = plane.module("modelserving.maas.k8s_apply", check=True, objects=objects(missing))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True and len(result["created"]) == 3
+    assert [w for w in result.get("warnings", []) if f"namespace {missing} does not exist yet" in w
+            and f"ConfigMap {missing}/settings" in w]
+    assert all("dryRun" in e["requestURI"] for e in writes(plane.requests_since(mark)))
+    assert plane.get("namespace", missing) is None
+
+
+def test_a_real_run_in_a_missing_namespace_still_fails(plane):
+    result = plane.module("modelserving.maas.k8s_apply", objects=objects("maas-real-run-missing"))
+    assert result.get("failed") is True
+    assert 'namespaces "maas-real-run-missing" not found' in result["msg"]
+
+
 def test_diff_shows_the_change_without_server_bookkeeping(plane, namespace):
     plane.module("modelserving.maas.k8s_apply", objects=objects(namespace))
     result = plane.module("modelserving.maas.k8s_apply", diff=True, objects=objects(namespace, "two"))

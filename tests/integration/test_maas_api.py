@@ -293,6 +293,23 @@ def test_token_audience_names_the_missing_service_account(plane, namespace):
     assert f"ServiceAccount {namespace}/nobody" in result["msg"] and "maas_token_audiences" in result["msg"]
 
 
+def test_token_audience_in_check_mode_reads_a_namespace_not_created_yet_through_default(plane):
+    missing = "maas-audience-not-yet"
+    result = plane.module("modelserving.maas.token_audience", check=True, namespace=missing)
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["detected"] == [PLANE_AUDIENCE]
+    assert [w for w in result.get("warnings", []) if f"namespace {missing} does not exist yet" in w]
+
+
+def test_token_audience_fails_at_once_when_the_namespace_is_missing(plane):
+    # A missing namespace does not appear by itself: one request, no retrying until wait_timeout.
+    mark = plane.audit_mark()
+    result = plane.module("modelserving.maas.token_audience", namespace="maas-audience-missing", wait_timeout=600)
+    assert result.get("failed") is True
+    assert 'namespaces "maas-audience-missing" not found' in result["msg"]
+    assert len([e for e in plane.requests_since(mark) if e["objectRef"].get("subresource") == "token"]) == 1
+
+
 def test_role_documents_every_default():
     import yaml
 

@@ -13,7 +13,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._apply import (
     validate_shape,
     write_reason,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError
+from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError, namespace_missing
 
 MANAGER = "modelserving.maas"
 
@@ -135,3 +135,21 @@ def test_a_key_field_defaulted_by_the_server_still_matches():
     fields = {"f:spec": {"f:ports": {'k:{"port":8443,"protocol":"TCP"}': {".": {}, "f:port": {}}}}}
     assert fields_no_longer_desired(fields, {"spec": {"ports": [{"port": 8443}]}}) == []
     assert fields_no_longer_desired(fields, {"spec": {"ports": [{"port": 8443, "protocol": "UDP"}]}}) != []
+
+
+def not_found(kind, name):
+    return K8sError(404, "NotFound", '%s "%s" not found' % (kind, name),
+                    {"reason": "NotFound", "details": {"name": name, "kind": kind}, "code": 404})
+
+
+@pytest.mark.parametrize("err, namespace, expected", [
+    (not_found("namespaces", "odh"), "odh", True),
+    (not_found("namespaces", "other"), "odh", False),       # some other namespace
+    (not_found("serviceaccounts", "odh"), "odh", False),    # the object is missing, not its namespace
+    (not_found("namespaces", "odh"), None, False),          # cluster-scoped object
+    (K8sError(403, "Forbidden", "no", {"details": {"name": "odh", "kind": "namespaces"}}), "odh", False),
+    (ValueError("no"), "odh", False),
+    (None, "odh", False),
+])
+def test_namespace_missing_only_for_a_404_about_that_namespace(err, namespace, expected):
+    assert namespace_missing(err, namespace) is expected
