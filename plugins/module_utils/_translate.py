@@ -387,6 +387,10 @@ def _parent_is_gateway(parent, route_namespace, gateway):
             and parent.get("name") == gateway["name"])
 
 
+def _labels_match(labels, wanted):
+    return isinstance(labels, dict) and all(labels.get(k) == v for k, v in wanted.items())
+
+
 def route_for_model(service_name, namespace, httproutes, gateway=None):
     """The KServe HTTPRoute of LLMInferenceService `service_name`: (route name, None) or (None, reason).
 
@@ -398,7 +402,7 @@ def route_for_model(service_name, namespace, httproutes, gateway=None):
     wanted = dict(KSERVE_ROUTE_LABELS, **{"app.kubernetes.io/name": service_name})
     candidates = sorted(
         (r for r in httproutes or [] if isinstance(r, dict) and _ns_name(r)[0] == namespace
-         and all((_meta(r).get("labels") or {}).get(k) == v for k, v in wanted.items())),
+         and _labels_match(_meta(r).get("labels"), wanted)),
         key=lambda r: _ns_name(r)[1])
     if not candidates:
         return None, ("no HTTPRoute in namespace %s is labelled %s" % (
@@ -414,6 +418,13 @@ def route_for_model(service_name, namespace, httproutes, gateway=None):
 def resolve_routes(resources, httproutes, gateway=None):
     """For every LLMInferenceService MaaSModelRef: {"routes": {"ns/model": route}, "unresolved": {"ns/model": reason}}."""
     routes, unresolved = {}, {}
+    # Routes by (namespace, app.kubernetes.io/name), so each model looks at its own few, not all.
+    by_service = {}
+    for route in httproutes or []:
+        if isinstance(route, dict):
+            labels = _meta(route).get("labels")
+            service = labels.get("app.kubernetes.io/name") if isinstance(labels, dict) else None
+            by_service.setdefault((_ns_name(route)[0], service), []).append(route)
     for obj in resources or []:
         if not isinstance(obj, dict) or obj.get("kind") != "MaaSModelRef":
             continue
@@ -424,7 +435,8 @@ def resolve_routes(resources, httproutes, gateway=None):
         if model["kind"] != "LLMInferenceService":
             continue
         key = _ref(*model["key"])
-        name, reason = route_for_model(model["name"], model["key"][0], httproutes, gateway)
+        name, reason = route_for_model(model["name"], model["key"][0],
+                                       by_service.get((model["key"][0], model["name"]), []), gateway)
         if name:
             routes[key] = name
         else:

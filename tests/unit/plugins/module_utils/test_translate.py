@@ -263,6 +263,23 @@ def test_resolve_routes_covers_every_llminferenceservice_model():
     assert list(result["unresolved"]) == ["llm/granite"]
 
 
+def test_resolve_routes_answers_as_route_for_model_over_every_route():
+    # resolve_routes indexes the routes; each model must still get what a scan of all of them gives.
+    gateway = {"namespace": "openshift-ingress", "name": "maas-default-gateway"}
+    routes = [kserve_route("q-b"), kserve_route("q-a", parents=[{"name": "other"}]),
+              kserve_route("g", service="granite", ns="other-ns"), kserve_route("g2", service="granite"),
+              {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+               "metadata": {"name": "plain", "namespace": "llm", "labels": {"app.kubernetes.io/name": "mistral"}}},
+              {"kind": "HTTPRoute", "metadata": {"name": "odd", "namespace": "llm", "labels": ["not", "a", "map"]}},
+              "not a route"]
+    models = [model(), model("granite"), model("mistral"), model("absent")]
+    result = resolve_routes(models, routes, gateway)
+    for name in ("qwen3", "granite", "mistral", "absent"):
+        found, reason = route_for_model(name, "llm", routes, gateway)
+        assert (result["routes"].get("llm/" + name), result["unresolved"].get("llm/" + name)) == (found, reason)
+    assert result["routes"] == {"llm/granite": "g2", "llm/qwen3": "q-b"}
+
+
 @pytest.mark.parametrize("override, expected", [
     ("https://api.openai.com/v1", {"host": "api.openai.com", "port": 443, "tls": True}),
     ("http://llm.internal:8080", {"host": "llm.internal", "port": 8080, "tls": False}),
