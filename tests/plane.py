@@ -60,6 +60,12 @@ class Plane:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
         return proc
 
+    def wait_established(self, *crds: str) -> None:
+        """Bounded wait for CRDs (names without `crd/`): `kubectl wait --for=condition=Established`
+        fails at once on a CRD that has no status yet, which a loaded machine shows."""
+        localcluster.wait_established([self.kubectl_bin, "--kubeconfig", str(self.kubeconfig)], list(crds),
+                                      timeout=60)
+
     def apply(self, *docs: dict, server_side: bool = True, manager: str = "test-fixture") -> None:
         body = yaml.safe_dump_all(list(docs))
         args = ["apply", "-f", "-"]

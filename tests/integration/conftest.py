@@ -30,6 +30,5 @@ def maas_crds(plane):
     crds = sorted((Path(__file__).resolve().parents[2] / "roles/prerequisites/files/crds").glob("*.yaml"))
     for crd in crds:
         plane.kubectl("apply", "--server-side", "--field-manager=modelserving.maas", "-f", str(crd))
-    plane.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                  *[f"crd/{p.name.split('_', 1)[1].removesuffix('.yaml')}.maas.opendatahub.io" for p in crds])
+    plane.wait_established(*[f"{p.name.split('_', 1)[1].removesuffix('.yaml')}.maas.opendatahub.io" for p in crds])
     return crds

@@ -137,7 +137,7 @@ def authorino_binary():
 def authorino(plane, authorino_binary, tmp_path_factory):
     """Authorino serving the role's certificate, trusting the role's bundle; stopped at the end."""
     plane.kubectl("apply", "--server-side", "--field-manager=test-fixture", "-f", str(build.authconfig_crd()))
-    plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/authconfigs.authorino.kuadrant.io")
+    plane.wait_established("authconfigs.authorino.kuadrant.io")
     namespace = plane.create_namespace("authorino")
     work = tmp_path_factory.mktemp("authorino")
     servers, proc = [], None
