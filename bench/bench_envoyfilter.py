@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / ".collections"))
 
 from plane import REPO, Plane, writes  # noqa: E402
 
-from ansible_collections.modelserving.maas.plugins.module_utils._envoyfilter import (  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._mesh.envoyfilter import (  # noqa: E402
     desired_config_patches,
     mtls_transport_socket,
 )

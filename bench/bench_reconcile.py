@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / ".collections"))
 
 from plane import REPO, Plane, writes  # noqa: E402
 
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import generate  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate  # noqa: E402
 
 MAAS = "maas.opendatahub.io/v1alpha1"
 TENANT_NS = "models-as-a-service"

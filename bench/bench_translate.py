@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / ".collections"))
 
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import (  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (  # noqa: E402
     KSERVE_ROUTE_LABELS,
     generate,
     resolve_routes,

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.modelserving.maas.plugins.module_utils._cel import CelValueError
-from ansible_collections.modelserving.maas.plugins.module_utils._cel import cel_string as _cel_string
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import CelValueError
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string as _cel_string
 
 
 def cel_string(value):

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import (
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
     DEFAULT_AUDIENCES,
     DEFAULT_MAAS_API_URL,
     TranslationError,

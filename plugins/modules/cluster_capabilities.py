@@ -87,13 +87,13 @@ missing:
   elements: str
 """
 
-from ansible_collections.modelserving.maas.plugins.module_utils._capabilities import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.capabilities import (
     crd_summary,
     missing_feature_messages,
     parse_schema_check,
     schema_has_path,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import Cluster, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, argument_spec, new_module
 
 CRD_API = "apiextensions.k8s.io/v1"
 

@@ -155,8 +155,8 @@ conflicts:
   sample: 0
 """
 
-from ansible_collections.modelserving.maas.plugins.module_utils._envoyfilter import reconcile_envoyfilters  # noqa: E402
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import (  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._mesh.envoyfilter import reconcile_envoyfilters  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import (  # noqa: E402
     Cluster,
     K8sError,
     argument_spec,

@@ -145,12 +145,12 @@ reverted:
   elements: str
 """
 
-from ansible_collections.modelserving.maas.plugins.module_utils._apply import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
     apply_objects,
     delete_objects,
     validate_shape,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import Cluster, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, argument_spec, new_module
 
 
 def refusal(objects):

@@ -194,12 +194,12 @@ summary:
 
 import datetime
 
-from ansible_collections.modelserving.maas.plugins.module_utils._apply import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
     ApplyResult,
     apply_objects,
     delete_objects,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import (
     Cluster,
     K8sError,
     argument_spec,
@@ -207,7 +207,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._k8s import (
     new_module,
     ref,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._reconcile import (
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.reconcile import (
     GENERATED_KINDS,
     KSERVE_ROUTE_SELECTOR,
     MAAS_API_VERSION,
@@ -219,7 +219,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._reconcile impor
     plan,
     status_differs,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import (
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
     DEFAULT_AUDIENCES,
     DEFAULT_GATEWAY,
     DEFAULT_MAAS_API_URL,

@@ -281,13 +281,13 @@ import datetime
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.modelserving.maas.plugins.module_utils import _certs
-from ansible_collections.modelserving.maas.plugins.module_utils._apply import (
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
     apply_objects,
     delete_objects,
     live_objects,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import Cluster, argument_spec, new_module, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, argument_spec, new_module, ref
 
 CA_OPTIONS = dict(
     name=dict(type="str", required=True),

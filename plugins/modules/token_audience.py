@@ -115,13 +115,13 @@ source:
 
 import time
 
-from ansible_collections.modelserving.maas.plugins.module_utils._audience import (
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.audience import (
     audiences_of,
     jwt_claims,
     merge_audiences,
     token_request,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import (
     Cluster,
     K8sError,
     argument_spec,

@@ -17,11 +17,11 @@ from plane import REPO, writes
 sys.path.insert(0, str(REPO / ".collections"))
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client  # noqa: E402
-from ansible_collections.modelserving.maas.plugins.module_utils._envoyfilter import (  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._mesh.envoyfilter import (  # noqa: E402
     mtls_transport_socket,
     reconcile_envoyfilter,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import Cluster  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures"
 RECONCILE = REPO / "playbooks" / "reconcile.yml"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils._apply import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
     conflicting_managers,
     diff_entry,
     fields_no_longer_desired,
@@ -13,7 +13,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._apply import (
     validate_shape,
     write_reason,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError, namespace_missing
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, namespace_missing
 
 MANAGER = "modelserving.maas"
 

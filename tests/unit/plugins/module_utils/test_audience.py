@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils._audience import (
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.audience import (
     GATEWAY_AUDIENCE,
     audiences_of,
     jwt_claims,

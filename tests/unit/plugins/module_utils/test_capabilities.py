@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils._capabilities import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.capabilities import (
     crd_summary,
     missing_feature_messages,
     parse_schema_check,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils import _certs
-from ansible_collections.modelserving.maas.plugins.module_utils._certs import CREATE, KEEP, RENEW
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.certs import CREATE, KEEP, RENEW
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
 CA_SPEC = {"name": "maas-ca", "namespace": "opendatahub", "common_name": "modelserving.maas CA",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.modelserving.maas.plugins.module_utils._envoyfilter import (
+from ansible_collections.modelserving.maas.plugins.module_utils._mesh.envoyfilter import (
     carries_transport_socket,
     config_patches_with_mtls,
     config_patches_without_mtls,
@@ -22,7 +22,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._envoyfilter imp
     shape_problems,
     transport_socket_ops,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError
 
 FIXTURE = Path(__file__).resolve().parents[3] / "fixtures" / "kuadrant-envoyfilters.yaml"
 KUADRANT_CLUSTERS = ["kuadrant-auth-service", "kuadrant-ratelimit-service"]

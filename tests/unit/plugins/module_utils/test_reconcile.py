@@ -1,7 +1,7 @@
 """Reconcile decisions: what is applied, pruned, left alone, and what status is written."""
 
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import identity
-from ansible_collections.modelserving.maas.plugins.module_utils._reconcile import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import identity
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.reconcile import (
     condition,
     conflicting_auth_policies,
     desired_statuses,

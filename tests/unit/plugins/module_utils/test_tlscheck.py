@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils import _certs, _tlscheck
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs, check as _tlscheck
 
 NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
 

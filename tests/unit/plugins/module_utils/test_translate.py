@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils._cel import CelValueError, cel_string
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import (
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import CelValueError, cel_string
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
     TranslationError,
     endpoint_from_override,
     generate,

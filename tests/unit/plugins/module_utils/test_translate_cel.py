@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from translate_support import CelEngine, activation, build_cel_engine, golden_cases, run_case
 
-from ansible_collections.modelserving.maas.plugins.module_utils._cel import cel_string
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import (
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
     _DNS_SUBDOMAIN,
     generate,
     membership_predicate,

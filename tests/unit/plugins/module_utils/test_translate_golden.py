@@ -12,7 +12,7 @@ import yaml
 
 from translate_support import GOLDEN, dump, golden_cases, load_case, run_case
 
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import generate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
 
 CASES = golden_cases()
 

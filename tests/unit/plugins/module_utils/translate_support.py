@@ -26,7 +26,7 @@ def load_case(name: str) -> dict:
 
 
 def run_case(name: str) -> dict:
-    from ansible_collections.modelserving.maas.plugins.module_utils._translate import generate
+    from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
     case = load_case(name)
     return generate(case.get("resources") or [], **(case.get("parameters") or {}))
 

@@ -27,8 +27,8 @@ __metaclass__ = type
 import copy
 from typing import Optional, Sequence
 
-from ansible_collections.modelserving.maas.plugins.module_utils._apply import diff_entry
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import diff_entry
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, ref
 
 API_VERSION = "networking.istio.io/v1alpha3"
 KIND = "EnvoyFilter"

@@ -25,7 +25,7 @@ import json
 import re
 import time
 
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import K8sError, identity, namespace_missing, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, identity, namespace_missing, ref
 
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
 # Applied first, so that what lives in them (or is an instance of them) can be validated.

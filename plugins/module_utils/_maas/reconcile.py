@@ -22,8 +22,8 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.modelserving.maas.plugins.module_utils._k8s import identity, ref
-from ansible_collections.modelserving.maas.plugins.module_utils._translate import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import identity, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
     MODEL_LABEL,
     MODEL_NAMESPACE_LABEL,
     PRODUCERS_ANNOTATION,

@@ -23,7 +23,7 @@ import socket
 import ssl
 import warnings
 
-from ansible_collections.modelserving.maas.plugins.module_utils import _certs
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs
 
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 MINIMUM_VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3"}

@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 
-from ansible_collections.modelserving.maas.plugins.module_utils._cel import (
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import (
     CelValueError,
     all_of,
     any_of,

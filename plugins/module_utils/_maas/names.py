@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modelserving.maas contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
+"""Every name, label, annotation, selector and prefix the MaaS translation generates or reads.
+
+Translation, pruning and status all derive object names from the functions here, so they cannot
+drift apart: "which AuthPolicy belongs to model llm/qwen3" has one answer, `auth_policy_name`.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+
+MAAS_GROUP = "maas.opendatahub.io"
+MAAS_API_VERSION = MAAS_GROUP + "/v1alpha1"
+MAAS_KINDS = ("Tenant", "MaaSModelRef", "MaaSAuthPolicy", "MaaSSubscription")
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+
+DEFAULT_MAAS_API_URL = "https://maas-api.opendatahub.svc.cluster.local:8443"
+DEFAULT_AUDIENCES = ("https://kubernetes.default.svc", "maas-default-gateway-sa")
+DEFAULT_GATEWAY = {"namespace": "openshift-ingress", "name": "maas-default-gateway"}
+DEFAULT_MANAGED_BY = "maas-controller"
+SELECTION_MODES = ("groups", "subscription")
+EXTERNAL_TLS_MODES = ("destinationrule", "backendtlspolicy")
+
+# Labels and annotations on every generated object.
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+PART_OF = "models-as-a-service"
+MODEL_LABEL = MAAS_GROUP + "/model"
+MODEL_NAMESPACE_LABEL = MAAS_GROUP + "/model-namespace"
+PRODUCERS_ANNOTATION = MAAS_GROUP + "/producers"
+# An object labelled or annotated with this key set to "false" is never written nor deleted.
+OPT_OUT_KEY = "opendatahub.io/managed"
+
+# Annotations on an ExternalModel that say how to reach the provider.
+EXTERNAL_PORT_ANNOTATION = MAAS_GROUP + "/port"
+EXTERNAL_TLS_ANNOTATION = MAAS_GROUP + "/tls"
+
+# The header a caller names a subscription with (lower case, as Envoy presents header names).
+SUBSCRIPTION_HEADER = "x-maas-subscription"
+# Paths the gateway-default-deny TokenRateLimitPolicy leaves alone (maas-api's own endpoints).
+MANAGEMENT_PATH_PREFIXES = ("/maas-api", "/v1/models", "/v1/api-keys", "/v1/subscriptions")
+
+# The labels KServe puts on the HTTPRoute it creates for an LLMInferenceService, besides
+# app.kubernetes.io/name=<service name>.
+KSERVE_ROUTE_LABELS = {
+    "app.kubernetes.io/component": "llminferenceservice-router",
+    "app.kubernetes.io/part-of": "llminferenceservice",
+}
+KSERVE_SERVICE_LABEL = "app.kubernetes.io/name"
+KSERVE_ROUTE_SELECTOR = ",".join("%s=%s" % kv for kv in sorted(KSERVE_ROUTE_LABELS.items()))
+
+# The object names generated at gateway level.
+GATEWAY_DEFAULT_AUTH = "gateway-default-auth"
+GATEWAY_DEFAULT_DENY = "gateway-default-deny"
+TIER_USAGE = "maas-tier-usage"
+
+# (apiVersion, kind) of everything the translation can generate; each is listed once per run.
+AUTH_POLICY = ("kuadrant.io/v1", "AuthPolicy")
+TOKEN_RATE_LIMIT_POLICY = ("kuadrant.io/v1alpha1", "TokenRateLimitPolicy")
+RATE_LIMIT_POLICY = ("kuadrant.io/v1", "RateLimitPolicy")
+HTTPROUTE = (GATEWAY_API_GROUP + "/v1", "HTTPRoute")
+SERVICE = ("v1", "Service")
+DESTINATION_RULE = ("networking.istio.io/v1", "DestinationRule")
+BACKEND_TLS_POLICY = (GATEWAY_API_GROUP + "/v1", "BackendTLSPolicy")
+GENERATED_KINDS = (AUTH_POLICY, TOKEN_RATE_LIMIT_POLICY, RATE_LIMIT_POLICY, HTTPROUTE, SERVICE,
+                   DESTINATION_RULE, BACKEND_TLS_POLICY)
+
+
+def ref(namespace, name):
+    """`namespace/name`: how a namespaced object or model is named in messages, keys and annotations."""
+    return "%s/%s" % (namespace, name)
+
+
+def short_name(prefix, name, limit):
+    """`prefix + name`, or a truncated form with a stable hash suffix when that exceeds `limit`."""
+    full = prefix + name
+    if len(full) <= limit:
+        return full
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return full[:limit - 11].rstrip("-.") + "-" + digest
+
+
+def auth_policy_name(model):
+    """The AuthPolicy that enforces MaaSAuthPolicies on model (namespace, name)."""
+    return "maas-auth-" + model[1]
+
+
+def trlp_name(model):
+    """The TokenRateLimitPolicy that enforces MaaSSubscriptions on model (namespace, name)."""
+    return "maas-trlp-" + model[1]
+
+
+def external_route_name(target):
+    """The HTTPRoute generated for ExternalModel `target`."""
+    return "maas-" + target
+
+
+def external_service_name(target):
+    """The ExternalName Service (and its TLS policy) generated for ExternalModel `target`."""
+    return short_name("maas-", target, 63)
+
+
+def token_limit_key(subscription_namespace, subscription, model):
+    """The TokenRateLimitPolicy limit that counts a subscription's tokens on a model."""
+    return "%s-%s-%s-tokens" % (subscription_namespace, subscription, model)
+
+
+def labels(managed_by, component, model=None):
+    """The labels of a generated object; `model` (namespace, name) adds the model labels."""
+    out = {
+        MANAGED_BY_LABEL: managed_by,
+        PART_OF_LABEL: PART_OF,
+        COMPONENT_LABEL: component,
+    }
+    if model is not None:
+        out[MODEL_LABEL] = model[1]
+        out[MODEL_NAMESPACE_LABEL] = model[0]
+    return out
+
+
+def metadata(name, namespace, managed_by, component, producers, model=None):
+    """metadata of a generated object: its labels and the sorted producers annotation."""
+    return {
+        "name": name,
+        "namespace": namespace,
+        "labels": labels(managed_by, component, model),
+        "annotations": {PRODUCERS_ANNOTATION: ",".join(sorted(set(producers)))},
+    }
+
+
+def model_of(obj):
+    """`ns/name` of the model a generated object belongs to, or None for gateway-level objects."""
+    found = ((obj.get("metadata") or {}).get("labels") or {}) if isinstance(obj, dict) else {}
+    if found.get(MODEL_LABEL) and found.get(MODEL_NAMESPACE_LABEL):
+        return ref(found[MODEL_NAMESPACE_LABEL], found[MODEL_LABEL])
+    return None
