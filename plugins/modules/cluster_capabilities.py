@@ -93,7 +93,8 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.capabiliti
     parse_schema_check,
     schema_has_path,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
 
 CRD_API = "apiextensions.k8s.io/v1"
 

@@ -156,12 +156,8 @@ conflicts:
 """
 
 from ansible_collections.modelserving.maas.plugins.module_utils._mesh.envoyfilter import reconcile_envoyfilters  # noqa: E402
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import (  # noqa: E402
-    Cluster,
-    K8sError,
-    argument_spec,
-    new_module,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module  # noqa: E402
 
 
 def main():

@@ -150,7 +150,8 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply impo
     delete_objects,
     validate_shape,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
 
 
 def refusal(objects):

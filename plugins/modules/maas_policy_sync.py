@@ -199,14 +199,8 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply impo
     apply_objects,
     delete_objects,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import (
-    Cluster,
-    K8sError,
-    argument_spec,
-    identity,
-    new_module,
-    ref,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError, identity, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.reconcile import (
     GENERATED_KINDS,
     KSERVE_ROUTE_SELECTOR,

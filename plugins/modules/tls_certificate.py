@@ -287,7 +287,8 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply impo
     delete_objects,
     live_objects,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, argument_spec, new_module, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
 
 CA_OPTIONS = dict(
     name=dict(type="str", required=True),

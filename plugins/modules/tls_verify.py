@@ -251,7 +251,8 @@ import binascii
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs, check as _tlscheck
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
 
 REF_OPTIONS = dict(
     name=dict(type="str", required=True),

@@ -121,13 +121,8 @@ from ansible_collections.modelserving.maas.plugins.module_utils._tls.audience im
     merge_audiences,
     token_request,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import (
-    Cluster,
-    K8sError,
-    argument_spec,
-    namespace_missing,
-    new_module,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError, namespace_missing
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
 
 
 def requested_claims(cluster, namespace, service_account, wait_timeout):

@@ -18,13 +18,9 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-    HAS_KUBERNETES_CORE = True
 except ImportError:
-    AUTH_ARG_SPEC = {}
-    HAS_KUBERNETES_CORE = False
+    get_api_client = None
 
 try:
     from kubernetes.dynamic.exceptions import DynamicApiError
@@ -104,24 +100,6 @@ def identity(obj):
     """The key that identifies an object in a cluster."""
     meta = obj.get("metadata", {})
     return (obj.get("apiVersion"), obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
-
-
-def argument_spec(options):
-    """The module's own options plus kubernetes.core's connection options."""
-    spec = dict(AUTH_ARG_SPEC)
-    spec.update(options)
-    return spec
-
-
-def new_module(**kwargs):
-    """An AnsibleModule that checks kubernetes.core and the `kubernetes` package are importable."""
-    if not HAS_KUBERNETES_CORE:
-        from ansible.module_utils.basic import AnsibleModule
-
-        module = AnsibleModule(**kwargs)
-        module.fail_json(msg="This module needs the kubernetes.core collection (>= 6.0.0). Install it with "
-                             "`ansible-galaxy collection install kubernetes.core` or the `ansible` package.")
-    return AnsibleK8SModule(**kwargs)
 
 
 class Cluster(object):

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modelserving.maas contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
+"""How a module runs: `main` builds the AnsibleModule and hands it to `execute` with one `run`.
+
+`run(params, context)` holds the module's logic and knows nothing of AnsibleModule: it returns the
+result dict or raises `ModuleFailure`, and reaches the cluster through `context.cluster()`, so unit
+tests drive it with an in-memory cluster and integration tests through the real module.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import DEFAULT_WORKERS
+
+
+class ModuleFailure(Exception):
+    """The task fails with `msg`; `result` (counts, lists, partial results) is returned with it."""
+
+    def __init__(self, msg, **result):
+        super(ModuleFailure, self).__init__(msg)
+        self.msg = msg
+        self.result = result
+
+
+class RunContext(object):
+    """What a run may use besides its parameters: check mode, diff mode, warnings and the cluster."""
+
+    def __init__(self, connect, check_mode=False, diff=False):
+        self._connect = connect
+        self._cluster = None
+        self.check_mode = check_mode
+        self.diff = diff
+        self.warnings = []
+
+    def cluster(self):
+        """The API client, connected on first use (some runs need no cluster at all)."""
+        if self._cluster is None:
+            self._cluster = self._connect()
+        return self._cluster
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+
+def execute(module, run):
+    """Run `run(module.params, context)` and end the module with its result or failure."""
+    from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster
+
+    workers = module.params.get("workers") or DEFAULT_WORKERS
+    context = RunContext(lambda: Cluster.from_module(module, workers=max(1, workers)),
+                         check_mode=module.check_mode, diff=module._diff)
+    try:
+        result = run(module.params, context)
+    except ModuleFailure as failure:
+        for warning in context.warnings:
+            module.warn(warning)
+        module.fail_json(msg=failure.msg, **failure.result)
+    for warning in context.warnings:
+        module.warn(warning)
+    module.exit_json(**result)
