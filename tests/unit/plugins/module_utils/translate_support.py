@@ -32,7 +32,8 @@ def run_case(name: str) -> dict:
 
 
 def dump(data) -> str:
-    return yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=False)
+    """YAML with no line folding: a CEL predicate stays on one line, so its diff reads as one line."""
+    return yaml.safe_dump(data, sort_keys=False, width=float("inf"), allow_unicode=False)
 
 
 class CelEngine:
