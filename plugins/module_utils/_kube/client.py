@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """One Kubernetes client for the collection's modules.
 
 Authentication is kubernetes.core's (its argument spec, its K8S_AUTH_* environment variables, its
@@ -198,10 +199,10 @@ class Cluster(object):
 
     def patch(self, api_version, kind, name, patch, namespace=None, patch_type="merge", dry_run=False,
               subresource=None, field_manager=None):
+        """A JSON merge patch (`merge`) or a JSON Patch (`json`); returns the object the server stored."""
         content_types = {
             "merge": "application/merge-patch+json",
             "json": "application/json-patch+json",
-            "strategic": "application/strategic-merge-patch+json",
         }
         query = {}
         if dry_run:
@@ -219,32 +220,6 @@ class Cluster(object):
         query = {"dryRun": "All"} if dry_run else {}
         try:
             self.request("DELETE", self.path(api_version, kind, namespace, name), body=body, query=query)
-        except K8sError as err:
-            if err.status == 404:
-                return False
-            raise
-        return True
-
-    def create(self, obj, dry_run=False, subresource=None):
-        meta = obj["metadata"]
-        query = {"dryRun": "All"} if dry_run else {}
-        if subresource:
-            path = self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta.get("name"), subresource)
-        else:
-            path = self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"))
-        return self.request("POST", path, body=obj, query=query)
-
-    def replace(self, obj, dry_run=False):
-        """PUT; the object's metadata.resourceVersion makes it fail with 409 if someone wrote first."""
-        meta = obj["metadata"]
-        query = {"dryRun": "All"} if dry_run else {}
-        return self.request("PUT", self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"]),
-                            body=obj, query=query)
-
-    def served(self, api_version, kind):
-        """Whether the cluster serves a kind (its CRD is installed and established)."""
-        try:
-            self.request("GET", self.path(api_version, kind), query={"limit": 1})
         except K8sError as err:
             if err.status == 404:
                 return False
