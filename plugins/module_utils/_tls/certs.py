@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """Certificates of the `self` provider: a CA and the leaf certificates it signs.
 
 Every decision is a pure function of (what the cluster stores, what is wanted, now), so the clock is

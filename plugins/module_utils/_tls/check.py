@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """Checks of a live TLS endpoint: handshake, chain, hostname, minimum protocol version, expiry.
 
 `observe` is the only function that talks to the network, through a `connect()` callable that
