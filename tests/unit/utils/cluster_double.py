@@ -52,7 +52,8 @@ def invalid(message):
 class ClusterDouble(object):
     """Objects in memory, answering like `Cluster`. `served`: the (apiVersion, kind) pairs the
     cluster serves, None for every kind. `fail`: {(verb, kind, name): K8sError, or a list of errors
-    raised one per call}, checked after the call is recorded. `handlers`: {(method, kind,
+    raised one per call}, checked after the call is recorded; an entry may also be a callable run at
+    that moment (to change the cluster between a read and a write) returning the error or None. `handlers`: {(method, kind,
     subresource): handler(namespace, name, body, query) -> response} for request() on subresources
     (a TokenRequest is ("POST", "ServiceAccount", "token")). With `strict_namespaces`, writes into a
     namespace no Namespace object exists for fail as the API server fails them."""
@@ -193,9 +194,10 @@ class ClusterDouble(object):
         self.requests.append((verb, api_version, kind, namespace, name, bool(dry_run)))
         planned = self.fail.get((verb, kind, name))
         if isinstance(planned, list):
-            if planned:
-                raise planned.pop(0)
-        elif planned is not None:
+            planned = planned.pop(0) if planned else None
+        if callable(planned):
+            planned = planned()
+        if planned is not None:
             raise planned
 
     def _next_version(self):
