@@ -27,6 +27,7 @@ author:
   - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.apply_options
   - modelserving.maas.attributes
 attributes:
   check_mode:
@@ -50,21 +51,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  field_manager:
-    description:
-      - The server-side apply field manager that owns the fields these objects set.
-    type: str
-    default: modelserving.maas
-  force_conflicts:
-    description:
-      - Take over fields that another server-side applier owns.
-    type: bool
-    default: false
-  workers:
-    description:
-      - Concurrent API requests.
-    type: int
-    default: 8
   wait_timeout:
     description:
       - Seconds to wait for new CustomResourceDefinitions to become Established.
@@ -143,61 +129,36 @@ reverted:
   returned: always
   type: list
   elements: str
+diff:
+  description:
+    - One entry per created, updated or deleted object, with C(before), C(after), C(before_header) and
+      C(after_header); server bookkeeping left out and Secret values replaced by their SHA-256.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+errors:
+  description: One message per object that could not be applied or deleted, naming the object.
+  returned: on failure
+  type: list
+  elements: str
+  sample: ["ConfigMap opendatahub/maas-config: cannot read it: Forbidden"]
 """
 
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
-    apply_objects,
-    delete_objects,
-    validate_shape,
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import APPLY_ARG_SPEC, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.objects import run
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
+
+OPTIONS = dict(
+    objects=dict(type="list", elements="dict", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    wait_timeout=dict(type="int", default=60),
+    create_only=dict(type="bool", default=False),
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
-
-
-def refusal(objects):
-    for index, obj in enumerate(objects):
-        problem = validate_shape(obj, index)
-        if problem:
-            return problem
-        if obj["kind"] == "Secret" and obj.get("apiVersion") == "v1" and (obj.get("data") or obj.get("stringData")):
-            return ("objects[%d] (Secret %s) carries data; module arguments may be logged, so create Secrets "
-                    "with modelserving.maas.tls_certificate or a no_log task" % (index, obj["metadata"]["name"]))
-    return None
 
 
 def main():
-    module = new_module(
-        argument_spec=argument_spec(dict(
-            objects=dict(type="list", elements="dict", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            field_manager=dict(type="str", default="modelserving.maas"),
-            force_conflicts=dict(type="bool", default=False),
-            workers=dict(type="int", default=8),
-            wait_timeout=dict(type="int", default=60),
-            create_only=dict(type="bool", default=False),
-        )),
-        supports_check_mode=True,
-    )
-    params = module.params
-    problem = refusal(params["objects"])
-    if problem:
-        module.fail_json(msg=problem)
-    cluster = Cluster.from_module(module, workers=max(1, params["workers"]))
-    if params["state"] == "present":
-        result = apply_objects(cluster, params["objects"], params["field_manager"],
-                               force_conflicts=params["force_conflicts"], check_mode=module.check_mode,
-                               want_diff=module._diff, wait_timeout=params["wait_timeout"],
-                               create_only=params["create_only"])
-    else:
-        result = delete_objects(cluster, params["objects"], check_mode=module.check_mode, want_diff=module._diff)
-    for warning in result.warnings:
-        module.warn(warning)
-    output = result.as_dict()
-    if module._diff:
-        output["diff"] = result.diff
-    if result.errors:
-        module.fail_json(msg="; ".join(result.errors), errors=result.errors, **output)
-    module.exit_json(**output)
+    module = new_module(argument_spec=argument_spec(OPTIONS, APPLY_ARG_SPEC), supports_check_mode=True)
+    execute(module, run)
 
 
 if __name__ == "__main__":

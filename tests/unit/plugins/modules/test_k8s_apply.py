@@ -1,0 +1,136 @@
+"""k8s_apply through its run(), against the in-memory cluster double."""
+
+import pytest
+
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
+from ansible_collections.modelserving.maas.plugins.modules import k8s_apply
+from ansible_collections.modelserving.maas.tests.unit.utils.cluster_double import ClusterDouble, context
+from ansible_collections.modelserving.maas.tests.unit.utils.module_args import params_for
+
+
+def namespace(name="opendatahub"):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def configmap(mode="strict", name="maas-config"):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "opendatahub"},
+            "data": {"mode": mode}}
+
+
+def run(cluster, check_mode=False, diff=False, **params):
+    ctx = context(cluster, check_mode=check_mode, diff=diff)
+    return k8s_apply.run(params_for(k8s_apply, **params), ctx), ctx
+
+
+def test_a_second_run_reports_unchanged_and_writes_nothing():
+    cluster = ClusterDouble()
+    first, _ = run(cluster, objects=[namespace(), configmap()])
+    assert first["changed"] is True
+    assert first["created"] == ["Namespace opendatahub", "ConfigMap opendatahub/maas-config"]
+
+    mark = len(cluster.requests)
+    second, _ = run(cluster, objects=[namespace(), configmap()])
+    since = cluster.requests[mark:]
+    assert ("get", "v1", "ConfigMap", "opendatahub", "maas-config", False) in since
+    assert [r for r in since if r[0] != "get"] == []
+    assert second["changed"] is False
+    assert second["unchanged"] == ["Namespace opendatahub", "ConfigMap opendatahub/maas-config"]
+
+
+def test_check_mode_predicts_the_change_and_writes_nothing():
+    cluster = ClusterDouble()
+    result, _ = run(cluster, check_mode=True, objects=[configmap()])
+    assert result["changed"] is True and result["created"] == ["ConfigMap opendatahub/maas-config"]
+    assert ("apply", "v1", "ConfigMap", "opendatahub", "maas-config", True) in cluster.requests
+    assert cluster.writes() == []
+    assert cluster.stored("v1", "ConfigMap", "maas-config", "opendatahub") is None
+
+
+def test_check_mode_reports_objects_of_a_namespace_an_earlier_task_creates():
+    cluster = ClusterDouble()
+    cluster.strict_namespaces = True
+    result, ctx = run(cluster, check_mode=True, objects=[configmap()])
+    assert result["created"] == ["ConfigMap opendatahub/maas-config"]
+    assert ctx.warnings == ["namespace opendatahub does not exist yet: check mode reports ConfigMap "
+                            "opendatahub/maas-config as created without a server-side dry run"]
+
+
+def test_a_secret_with_data_is_refused_without_echoing_the_value():
+    cluster = ClusterDouble()
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api-key", "namespace": "opendatahub"}}
+    run(cluster, objects=[secret])
+    assert cluster.requests, "a Secret without data is applied"
+
+    refused = ClusterDouble()
+    with pytest.raises(ModuleFailure) as failure:
+        run(refused, objects=[dict(secret, stringData={"key": "s3cr3t-value"})])
+    assert failure.value.msg.startswith("objects[0] (Secret api-key) carries data")
+    assert "s3cr3t-value" not in failure.value.msg and "s3cr3t-value" not in str(failure.value.result)
+    assert refused.requests == []
+
+
+def test_an_object_without_a_name_is_refused_by_index():
+    with pytest.raises(ModuleFailure, match=r"objects\[1\] \(ConfigMap\) has no metadata.name"):
+        run(ClusterDouble(), objects=[namespace(), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}])
+
+
+def test_a_hand_edit_of_an_owned_field_is_taken_back():
+    cluster = ClusterDouble()
+    run(cluster, objects=[configmap("strict")])
+    cluster.patch("v1", "ConfigMap", "maas-config", {"data": {"mode": "lax"}}, namespace="opendatahub",
+                  field_manager="kubectl-edit")
+    result, _ = run(cluster, objects=[configmap("strict")])
+    assert result["updated"] == ["ConfigMap opendatahub/maas-config"]
+    assert result["reverted"] == ["ConfigMap opendatahub/maas-config"]
+    assert cluster.stored("v1", "ConfigMap", "maas-config", "opendatahub")["data"] == {"mode": "strict"}
+
+
+def test_a_field_another_applier_owns_fails_naming_it_unless_forced():
+    cluster = ClusterDouble()
+    cluster.apply(configmap("lax"), "argocd")
+    with pytest.raises(ModuleFailure) as failure:
+        run(cluster, objects=[configmap("strict")])
+    assert "Another applier (argocd) owns these fields; set force_conflicts" in failure.value.msg
+    assert failure.value.result["errors"] == [failure.value.msg]
+    assert failure.value.result["changed"] is False
+
+    result, _ = run(cluster, objects=[configmap("strict")], force_conflicts=True)
+    assert result["updated"] == ["ConfigMap opendatahub/maas-config"]
+    assert cluster.stored("v1", "ConfigMap", "maas-config", "opendatahub")["data"] == {"mode": "strict"}
+
+
+def test_a_rejected_object_stops_the_batch_before_any_write():
+    cluster = ClusterDouble()
+    cluster.fail[("apply", "ConfigMap", "bad")] = K8sError(422, "Invalid", "data.mode: Invalid value")
+    with pytest.raises(ModuleFailure) as failure:
+        run(cluster, objects=[configmap(name="good"), configmap(name="bad")])
+    assert failure.value.msg == "ConfigMap opendatahub/bad: data.mode: Invalid value"
+    assert ("apply", "v1", "ConfigMap", "opendatahub", "good", True) in cluster.requests
+    assert cluster.writes() == []
+
+
+def test_diff_mode_shows_before_and_after_without_server_bookkeeping():
+    cluster = ClusterDouble()
+    run(cluster, objects=[configmap("strict")])
+    result, _ = run(cluster, diff=True, objects=[configmap("lax")])
+    [entry] = result["diff"]
+    assert entry["before"]["data"] == {"mode": "strict"} and entry["after"]["data"] == {"mode": "lax"}
+    assert "managedFields" not in entry["after"]["metadata"]
+    assert entry["before_header"] == "ConfigMap opendatahub/maas-config"
+
+
+def test_absent_deletes_what_exists_and_leaves_the_rest_unchanged():
+    cluster = ClusterDouble([configmap(name="present")])
+    result, _ = run(cluster, state="absent", objects=[configmap(name="present"), configmap(name="gone")])
+    assert result["deleted"] == ["ConfigMap opendatahub/present"]
+    assert result["unchanged"] == ["ConfigMap opendatahub/gone"]
+    assert cluster.writes() == [("delete", "v1", "ConfigMap", "opendatahub", "present", False)]
+
+
+def test_create_only_leaves_an_existing_object_as_its_owner_changed_it():
+    cluster = ClusterDouble([configmap("edited-by-user")])
+    result, _ = run(cluster, create_only=True, objects=[configmap("strict"), configmap(name="new")])
+    assert result["unchanged"] == ["ConfigMap opendatahub/maas-config"]
+    assert result["created"] == ["ConfigMap opendatahub/new"]
+    assert cluster.stored("v1", "ConfigMap", "maas-config", "opendatahub")["data"] == {"mode": "edited-by-user"}
