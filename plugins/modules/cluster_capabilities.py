@@ -87,53 +87,20 @@ missing:
   elements: str
 """
 
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.capabilities import (
-    crd_summary,
-    missing_feature_messages,
-    parse_schema_check,
-    schema_has_path,
-)
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.capabilities import run
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
 
-CRD_API = "apiextensions.k8s.io/v1"
+OPTIONS = dict(
+    crds=dict(type="list", elements="str", default=[]),
+    required=dict(type="dict", default={}),
+    schema_checks=dict(type="list", elements="str", default=[]),
+)
 
 
 def main():
-    module = new_module(
-        argument_spec=argument_spec(dict(
-            crds=dict(type="list", elements="str", default=[]),
-            required=dict(type="dict", default={}),
-            schema_checks=dict(type="list", elements="str", default=[]),
-        )),
-        supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        checks = [(spec,) + parse_schema_check(spec) for spec in params["schema_checks"]]
-    except ValueError as err:
-        module.fail_json(msg=str(err))
-    required = {feature: list(names or []) for feature, names in params["required"].items()}
-    names = sorted(set(params["crds"]) | {n for ns in required.values() for n in ns} | {c[1] for c in checks})
-
-    cluster = Cluster.from_module(module)
-    results = cluster.parallel(lambda name: cluster.get(CRD_API, "CustomResourceDefinition", name), names)
-    errors = ["CustomResourceDefinition %s: %s" % (n, outcome[1]) for n, outcome in zip(names, results) if outcome[1]]
-    if errors:
-        module.fail_json(msg="; ".join(errors))
-    live = dict(zip(names, (outcome[0] for outcome in results)))
-    summaries = {name: crd_summary(crd) for name, crd in live.items()}
-    output = {
-        "changed": False,
-        "crds": summaries,
-        "schema": {spec: schema_has_path(live[crd], path, version) for spec, crd, version, path in checks},
-        "missing": [name for name in names if not summaries[name]["established"]],
-    }
-    problems = missing_feature_messages(required, summaries)
-    if problems:
-        module.fail_json(msg="The cluster is missing prerequisites: %s. Install them, or disable the feature."
-                         % "; ".join(problems), **output)
-    module.exit_json(**output)
+    module = new_module(argument_spec=argument_spec(OPTIONS), supports_check_mode=True)
+    execute(module, run)
 
 
 if __name__ == "__main__":

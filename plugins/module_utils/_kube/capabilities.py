@@ -1,16 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """What a cluster can do, read from its CRDs: which kinds it serves and which fields their schemas have.
 
 Roles choose between implementations with this (Kuadrant's native mTLS or the EnvoyFilter patch,
 BackendTLSPolicy or DestinationRule, Authorino CR volumes or a Deployment patch) instead of
-guessing from version numbers.
+guessing from version numbers. `run` (module cluster_capabilities) is the only function here that
+talks to the cluster.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
+
+CRD_API = "apiextensions.k8s.io/v1"
 
 
 def crd_summary(crd):
@@ -66,3 +72,32 @@ def missing_feature_messages(required, summaries):
             messages.append("feature %r needs %s %s, which this cluster does not serve"
                             % (feature, "CRD" if len(missing) == 1 else "CRDs", ", ".join(missing)))
     return messages
+
+
+def run(params, context):
+    """The cluster_capabilities result: one GET per CRD named in crds, required or schema_checks."""
+    try:
+        checks = [(spec,) + parse_schema_check(spec) for spec in params["schema_checks"]]
+    except ValueError as err:
+        raise ModuleFailure(str(err))
+    required = {feature: list(names or []) for feature, names in params["required"].items()}
+    names = sorted(set(params["crds"]) | {n for ns in required.values() for n in ns} | {c[1] for c in checks})
+
+    cluster = context.cluster()
+    results = cluster.parallel(lambda name: cluster.get(CRD_API, "CustomResourceDefinition", name), names)
+    errors = ["CustomResourceDefinition %s: %s" % (n, outcome[1]) for n, outcome in zip(names, results) if outcome[1]]
+    if errors:
+        raise ModuleFailure("; ".join(errors))
+    live = dict(zip(names, (outcome[0] for outcome in results)))
+    summaries = {name: crd_summary(crd) for name, crd in live.items()}
+    output = {
+        "changed": False,
+        "crds": summaries,
+        "schema": {spec: schema_has_path(live[crd], path, version) for spec, crd, version, path in checks},
+        "missing": [name for name in names if not summaries[name]["established"]],
+    }
+    problems = missing_feature_messages(required, summaries)
+    if problems:
+        raise ModuleFailure("The cluster is missing prerequisites: %s. Install them, or disable the feature."
+                            % "; ".join(problems), **output)
+    return output
