@@ -35,17 +35,16 @@ author:
   - modelserving.maas contributors (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.apply_options.patch
+  - modelserving.maas.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the cluster.
     support: full
     details: Sends the patches as a server-side dry run; C(drifted) and the diff show what a real run would change.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after of each filter that changed, without server bookkeeping.
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second run reports no change.
     support: full
     details: A run over filters that already match makes one LIST request and no write.
 options:
@@ -83,21 +82,11 @@ options:
       - The Envoy cluster of the sidecar's SDS server (Istio's bootstrap names it C(sds-grpc)).
     type: str
     default: sds-grpc
-  field_manager:
-    description:
-      - Field manager recorded for the patch.
-    type: str
-    default: modelserving.maas
   max_conflicts:
     description:
       - How many times to read a filter again and retry when it changed between read and write.
     type: int
     default: 5
-  workers:
-    description:
-      - Concurrent API requests.
-    type: int
-    default: 8
 requirements:
   - kubernetes >= 24.2.0
   - kubernetes.core >= 6.0.0
@@ -153,46 +142,38 @@ conflicts:
   returned: always
   type: int
   sample: 0
+diff:
+  description:
+    - One entry per drifted filter, with C(before), C(after), C(before_header) and C(after_header);
+      server bookkeeping left out.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+errors:
+  description: One message per filter that could not be checked or patched, naming the filter and the field.
+  returned: on failure
+  type: list
+  elements: str
 """
 
-from ansible_collections.modelserving.maas.plugins.module_utils._mesh.envoyfilter import reconcile_envoyfilters  # noqa: E402
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError  # noqa: E402
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import PATCH_ARG_SPEC, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
+from ansible_collections.modelserving.maas.plugins.module_utils._mesh.envoyfilter import run
+
+OPTIONS = dict(
+    namespace=dict(type="str", required=True),
+    name_prefix=dict(type="str", default="kuadrant-"),
+    label_selector=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    clusters=dict(type="list", elements="str", default=[]),
+    sds_cluster=dict(type="str", default="sds-grpc"),
+    max_conflicts=dict(type="int", default=5),
+)
 
 
 def main():
-    module = new_module(
-        argument_spec=argument_spec(dict(
-            namespace=dict(type="str", required=True),
-            name_prefix=dict(type="str", default="kuadrant-"),
-            label_selector=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            clusters=dict(type="list", elements="str", default=[]),
-            sds_cluster=dict(type="str", default="sds-grpc"),
-            field_manager=dict(type="str", default="modelserving.maas"),
-            max_conflicts=dict(type="int", default=5),
-            workers=dict(type="int", default=8),
-        )),
-        supports_check_mode=True,
-    )
-    params = module.params
-    cluster = Cluster.from_module(module, workers=max(1, params["workers"]))
-    try:
-        result = reconcile_envoyfilters(
-            cluster, params["namespace"], params["state"], name_prefix=params["name_prefix"],
-            label_selector=params["label_selector"], clusters=params["clusters"],
-            sds_cluster=params["sds_cluster"], check_mode=module.check_mode, want_diff=module._diff,
-            field_manager=params["field_manager"], max_conflicts=max(0, params["max_conflicts"]))
-    except K8sError as err:
-        module.fail_json(msg="Cannot list the EnvoyFilters in namespace %s: %s" % (params["namespace"], err))
-    output = result.as_dict()
-    if module._diff:
-        output["diff"] = result.diff
-    for name in result.vanished:
-        module.warn("EnvoyFilter %s/%s was deleted while it was being patched" % (params["namespace"], name))
-    if result.errors:
-        module.fail_json(msg="; ".join(result.errors), errors=result.errors, **output)
-    module.exit_json(**output)
+    module = new_module(argument_spec=argument_spec(OPTIONS, PATCH_ARG_SPEC), supports_check_mode=True)
+    execute(module, run)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """Mesh mTLS in the Kuadrant operator's EnvoyFilters: the patch, its removal, and drift repair.
 
 The Kuadrant operator writes the EnvoyFilters that give the gateway's Wasm plugin its clusters to
 Authorino (`kuadrant-auth-service`) and Limitador (`kuadrant-ratelimit-service`), and rewrites them
 whenever a gateway, route or policy changes, which drops a hand-made transport_socket. The functions
 here decide, from a live EnvoyFilter alone, what its config patches should be and which JSON Patch
-gets them there; `reconcile_envoyfilters` is the only one that talks to the cluster.
+gets them there; `reconcile_envoyfilters` (and `run`, module envoyfilter_mtls, over it) is the only
+one that talks to the cluster.
 
-Which config patches get a transport_socket: the SPEC asks for "every patch value", but a
-transport_socket is a field of an Envoy *Cluster* only. So a patch is in scope when it applies to a
+Which config patches get a transport_socket: not every patch value, because a transport_socket is a
+field of an Envoy *Cluster* only. So a patch is in scope when it applies to a
 CLUSTER with an operation whose value is (part of) a Cluster: ADD (a whole new cluster, what
 Kuadrant generates), MERGE and MERGE_AND_REPLACE_LIST (merged into the matched cluster, so the
 socket makes that cluster's upstream connections mutual TLS). Everything else is left exactly as it
@@ -29,6 +31,7 @@ from typing import Optional, Sequence
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import diff_entry
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, ref
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
 
 API_VERSION = "networking.istio.io/v1alpha3"
 KIND = "EnvoyFilter"
@@ -53,7 +56,7 @@ def sds_secret_config(name: str, sds_cluster: str = DEFAULT_SDS_CLUSTER) -> dict
 
 
 def mtls_transport_socket(sds_cluster: str = DEFAULT_SDS_CLUSTER) -> dict:
-    """The SPEC §6 transport_socket: client certificate `default`, validation context `ROOTCA`.
+    """The mesh mTLS transport_socket: client certificate `default`, validation context `ROOTCA`.
 
     Shaped as Istio itself writes mesh clusters: the validation context is a
     combined_validation_context, whose `default_validation_context` Envoy requires to be set
@@ -293,3 +296,24 @@ def reconcile_envoyfilters(cluster, namespace: str, state: str, name_prefix: str
         if status == "drifted" and want_diff:
             result.diff.append(diff_entry(before, after))
     return result
+
+
+def run(params, context):
+    """The envoyfilter_mtls result: the selected filters of one namespace brought to params["state"]."""
+    namespace = params["namespace"]
+    try:
+        result = reconcile_envoyfilters(
+            context.cluster(), namespace, params["state"], name_prefix=params["name_prefix"],
+            label_selector=params["label_selector"], clusters=params["clusters"],
+            sds_cluster=params["sds_cluster"], check_mode=context.check_mode, want_diff=context.diff,
+            field_manager=params["field_manager"], max_conflicts=max(0, params["max_conflicts"]))
+    except K8sError as err:
+        raise ModuleFailure("Cannot list the EnvoyFilters in namespace %s: %s" % (namespace, err))
+    output = result.as_dict()
+    if context.diff:
+        output["diff"] = result.diff
+    for name in result.vanished:
+        context.warn("EnvoyFilter %s/%s was deleted while it was being patched" % (namespace, name))
+    if result.errors:
+        raise ModuleFailure("; ".join(result.errors), errors=result.errors, **output)
+    return output
