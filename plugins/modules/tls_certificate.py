@@ -27,6 +27,7 @@ author:
   - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.apply_options
   - modelserving.maas.attributes
 attributes:
   check_mode:
@@ -150,16 +151,6 @@ options:
     default:
       app.kubernetes.io/managed-by: modelserving.maas
       app.kubernetes.io/component: tls
-  field_manager:
-    description:
-      - The server-side apply field manager that owns what this module writes.
-    type: str
-    default: modelserving.maas
-  force_conflicts:
-    description:
-      - Take over Secret or ConfigMap fields that another server-side applier owns.
-    type: bool
-    default: false
 requirements:
   - cryptography >= 3.4
   - kubernetes >= 24.2.0
@@ -227,6 +218,9 @@ ca:
     sha256_fingerprint:
       description: SHA-256 fingerprint of the certificate.
       type: str
+    common_name:
+      description: Subject common name of the certificate.
+      type: str
   sample:
     name: maas-ca
     namespace: opendatahub
@@ -258,6 +252,9 @@ certificates:
     sha256_fingerprint:
       description: SHA-256 fingerprint of the certificate.
       type: str
+    common_name:
+      description: Subject common name of the certificate.
+      type: str
     dns_names:
       description: DNS subject alternative names of the certificate.
       type: list
@@ -267,28 +264,37 @@ certificates:
       type: list
       elements: str
 ca_bundles:
-  description: One entry per bundle ConfigMap with its C(action) (V(created), V(updated), V(unchanged), V(deleted), V(absent)).
+  description: One entry per bundle ConfigMap, in order.
   returned: always
   type: list
   elements: dict
+  contains:
+    name:
+      description: ConfigMap name.
+      type: str
+    namespace:
+      description: ConfigMap namespace.
+      type: str
+    action:
+      description: V(created), V(updated) or V(unchanged) (V(deleted) or V(absent) with O(state=absent)).
+      type: str
 ca_certificate_pem:
   description: The CA certificate (public), for clients to trust.
-  returned: when O(state=present)
+  returned: when O(state=present) and the task succeeds
   type: str
+diff:
+  description:
+    - One entry per written or deleted Secret and ConfigMap, with C(before), C(after), C(before_header)
+      and C(after_header); Secret values replaced by their SHA-256.
+  returned: when diff mode is on
+  type: list
+  elements: dict
 """
 
-import datetime
-
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
-    apply_objects,
-    delete_objects,
-    live_objects,
-)
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, ref
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import APPLY_ARG_SPEC, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.certs import KEY_TYPES
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.issue import run
 
 CA_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -314,120 +320,19 @@ BUNDLE_OPTIONS = dict(
     labels=dict(type="dict", default={}),
 )
 DEFAULT_LABELS = {"app.kubernetes.io/managed-by": "modelserving.maas", "app.kubernetes.io/component": "tls"}
-
-
-def object_keys(params, with_bundles):
-    """Identities of the CA Secret, the leaf Secrets and (optionally) the bundle ConfigMaps."""
-    ca = params["ca"]
-    keys = [_certs.secret_key(ca["namespace"], ca["name"])]
-    keys += [_certs.secret_key(c["namespace"], c["name"]) for c in params["certificates"]]
-    if with_bundles:
-        keys += [("v1", "ConfigMap", b["namespace"], b["name"]) for b in params["ca_bundles"]]
-    return keys
-
-
-def stub(key):
-    api_version, kind, namespace, name = key
-    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}}
-
-
-def write_state(result, obj):
-    name = ref(obj)
-    if name in result.created:
-        return "created"
-    if name in result.updated:
-        return "updated"
-    return "unchanged"
-
-
-def present(module, cluster, live):
-    params = module.params
-    labels = params["labels"]
-    now = datetime.datetime.now(datetime.timezone.utc)
-    objects, ca_report, reports, ca_pem = _certs.plan(params["ca"], params["certificates"], params["ca_bundles"],
-                                                      live, now, params["key_type"], labels)
-    result = apply_objects(cluster, objects, params["field_manager"], force_conflicts=params["force_conflicts"],
-                           check_mode=module.check_mode, want_diff=module._diff, live=live)
-    # A kept certificate whose Secret still needed a write (labels, ca.crt) says so in its reason.
-    for report, obj in zip([ca_report] + reports, objects):
-        if report["action"] == _certs.KEEP and write_state(result, obj) != "unchanged":
-            report["reason"] += "; Secret metadata or ca.crt updated"
-    bundles = [dict(name=obj["metadata"]["name"], namespace=obj["metadata"]["namespace"],
-                    action=write_state(result, obj)) for obj in objects[1 + len(reports):]]
-    output = dict(changed=result.changed, ca=ca_report, certificates=reports, ca_bundles=bundles,
-                  ca_certificate_pem=ca_pem)
-    return result, output
-
-
-def absent(module, cluster, live):
-    params = module.params
-    keys = object_keys(params, with_bundles=params["ca"]["delete"])
-    targets = [stub(k) for k in keys[1:]]
-    if params["ca"]["delete"]:
-        targets.insert(0, stub(keys[0]))
-    result = delete_objects(cluster, targets, check_mode=module.check_mode, want_diff=module._diff, live=live)
-
-    def action(key):
-        return "deleted" if ref(stub(key)) in result.deleted else "absent"
-
-    ca = params["ca"]
-    ca_key = keys[0]
-    output = dict(
-        changed=result.changed,
-        ca=dict(name=ca["name"], namespace=ca["namespace"],
-                action=action(ca_key) if ca["delete"] else ("unchanged" if live.get(ca_key) else "absent")),
-        certificates=[dict(name=c["name"], namespace=c["namespace"],
-                           action=action(_certs.secret_key(c["namespace"], c["name"])))
-                      for c in params["certificates"]],
-        ca_bundles=[dict(name=b["name"], namespace=b["namespace"],
-                         action=action(("v1", "ConfigMap", b["namespace"], b["name"])) if ca["delete"] else "unchanged")
-                    for b in params["ca_bundles"]],
-    )
-    return result, output
+OPTIONS = dict(
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    ca=dict(type="dict", required=True, options=CA_OPTIONS),
+    certificates=dict(type="list", elements="dict", default=[], options=CERTIFICATE_OPTIONS),
+    ca_bundles=dict(type="list", elements="dict", default=[], options=BUNDLE_OPTIONS),
+    key_type=dict(type="str", choices=list(KEY_TYPES), default="ecdsa-p256"),
+    labels=dict(type="dict", default=DEFAULT_LABELS),
+)
 
 
 def main():
-    module = new_module(
-        argument_spec=argument_spec(dict(
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            ca=dict(type="dict", required=True, options=CA_OPTIONS),
-            certificates=dict(type="list", elements="dict", default=[], options=CERTIFICATE_OPTIONS),
-            ca_bundles=dict(type="list", elements="dict", default=[], options=BUNDLE_OPTIONS),
-            key_type=dict(type="str", choices=list(_certs.KEY_TYPES), default="ecdsa-p256"),
-            labels=dict(type="dict", default=DEFAULT_LABELS),
-            field_manager=dict(type="str", default="modelserving.maas"),
-            force_conflicts=dict(type="bool", default=False),
-        )),
-        supports_check_mode=True,
-    )
-    if not _certs.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=_certs.CRYPTOGRAPHY_IMPORT_ERROR)
-    params = module.params
-    problems = _certs.spec_problems(params["ca"], params["certificates"], params["ca_bundles"])
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-
-    cluster = Cluster.from_module(module)
-    keys = object_keys(params, with_bundles=True)
-    live, errors = live_objects(cluster, [stub(k) for k in keys])
-    if errors:
-        module.fail_json(msg="; ".join(errors))
-    if params["state"] == "present":
-        problems = [p for p in (_certs.secret_type_problem(live.get(k), "ca" if i == 0 else "certificates[%d]" % (i - 1))
-                                for i, k in enumerate(keys) if k[1] == "Secret") if p]
-        if problems:
-            module.fail_json(msg="; ".join(problems))
-        result, output = present(module, cluster, live)
-        for warning in result.warnings:
-            module.warn(warning)
-    else:
-        result, output = absent(module, cluster, live)
-    if module._diff:
-        output["diff"] = result.diff
-    if result.errors:
-        output.pop("ca_certificate_pem", None)
-        module.fail_json(msg="; ".join(result.errors), **output)
-    module.exit_json(**output)
+    module = new_module(argument_spec=argument_spec(OPTIONS, APPLY_ARG_SPEC), supports_check_mode=True)
+    execute(module, run)
 
 
 if __name__ == "__main__":
