@@ -187,6 +187,9 @@ results:
     endpoint:
       description: C(host:port), or C(pod namespace/name:port via Service ...) for a port-forward.
       type: str
+    server_name:
+      description: The name asked for (SNI) and checked against the certificate.
+      type: str
     ok:
       description: Whether it passed every check.
       type: bool
@@ -200,6 +203,15 @@ results:
       elements: str
     protocol:
       description: Protocol version negotiated by default.
+      type: str
+    cipher:
+      description: Cipher suite negotiated by default.
+      type: str
+    alpn:
+      description: ALPN protocol the server chose, or null.
+      type: str
+    minimum_version:
+      description: The O(targets[].minimum_version) checked, or null.
       type: str
     accepted_versions:
       description: Per version, true (accepted), false (refused by the server) or null (not testable from this client).
@@ -245,14 +257,9 @@ summary:
   elements: str
 """
 
-import base64
-import binascii
-
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs, check as _tlscheck
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.verify import run
 
 REF_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -278,119 +285,16 @@ TARGET_OPTIONS = dict(
     check_hostname=dict(type="bool", default=True),
     alpn=dict(type="list", elements="str", default=["h2", "http/1.1"]),
 )
-
-
-def target_problems(targets):
-    problems = []
-    for index, target in enumerate(targets):
-        where = "targets[%d] (%s)" % (index, target["name"])
-        if bool(target.get("service")) == bool(target.get("host")):
-            problems.append("%s: give either host and port, or service" % where)
-        elif target.get("host") and not target.get("port"):
-            problems.append("%s: host needs a port" % where)
-        if sum(1 for k in ("ca_pem", "ca_secret", "ca_configmap") if target.get(k)) > 1:
-            problems.append("%s: give at most one of ca_pem, ca_secret, ca_configmap" % where)
-    return problems
-
-
-def needs_cluster(target):
-    return any(target.get(k) for k in ("service", "ca_secret", "ca_configmap"))
-
-
-def expected_ca(cluster, target):
-    """The CA PEM a target is checked against, or None for the system trust store."""
-    if target.get("ca_pem"):
-        pem = target["ca_pem"]
-        where = "ca_pem"
-    elif target.get("ca_secret") or target.get("ca_configmap"):
-        secret = bool(target.get("ca_secret"))
-        source = target["ca_secret"] if secret else target["ca_configmap"]
-        kind = "Secret" if secret else "ConfigMap"
-        where = "%s %s/%s key %s" % (kind, source["namespace"], source["name"], source["key"])
-        obj = cluster.get("v1", kind, source["name"], source["namespace"])
-        if obj is None:
-            raise ValueError("%s: not found" % where)
-        value = (obj.get("data") or {}).get(source["key"])
-        if value is None:
-            raise ValueError("%s: no such key" % where)
-        if secret:
-            try:
-                value = base64.b64decode(value).decode("ascii")
-            except (binascii.Error, ValueError, UnicodeDecodeError):
-                value = ""
-        pem = value
-    else:
-        return None
-    if not _tlscheck.certificates_in(pem):
-        # Never echo the value: a wrong key could point at a private key.
-        raise ValueError("%s: holds no PEM certificate" % where)
-    return pem
-
-
-def connector(cluster, target, timeout):
-    """(connect callable, endpoint description) for a target."""
-    if target.get("host"):
-        return _tlscheck.address_connector(target["host"], target["port"], timeout), \
-            "%s:%s" % (target["host"], target["port"])
-    svc = target["service"]
-    service = cluster.get("v1", "Service", svc["name"], svc["namespace"])
-    if service is None:
-        raise ValueError("Service %s/%s: not found" % (svc["namespace"], svc["name"]))
-    selector = (service.get("spec") or {}).get("selector") or {}
-    if not selector:
-        raise ValueError("Service %s/%s: has no selector, so there is no pod to port-forward to"
-                         % (svc["namespace"], svc["name"]))
-    pods = cluster.list("v1", "Pod", svc["namespace"],
-                        label_selector=",".join("%s=%s" % kv for kv in sorted(selector.items())))
-    pod, port = _tlscheck.service_endpoint(service, pods, svc["port"])
-
-    def connect():
-        return cluster.port_forward(svc["namespace"], pod, port, timeout=timeout)
-    return connect, "pod %s/%s:%d via Service %s" % (svc["namespace"], pod, port, svc["name"])
-
-
-def check(cluster, target, timeout, now):
-    server_name = target.get("server_name") or target.get("host")
-    expect = dict(server_name=server_name, minimum_version=target.get("minimum_version"),
-                  min_days_to_expiry=target["min_days_to_expiry"], check_hostname=target["check_hostname"])
-    try:
-        ca_pem = expected_ca(cluster, target)
-        connect, endpoint = connector(cluster, target, timeout)
-    except (ValueError, K8sError) as err:
-        return dict(name=target["name"], server_name=server_name, ok=False, failures=[str(err)], warnings=[])
-    observed = _tlscheck.observe(connect, server_name, ca_pem, probe_versions=bool(target.get("minimum_version")),
-                                 alpn=target["alpn"])
-    return _tlscheck.report(target["name"], endpoint, server_name, observed, expect, ca_pem, now)
+OPTIONS = dict(
+    targets=dict(type="list", elements="dict", required=True, options=TARGET_OPTIONS),
+    timeout=dict(type="float", default=5.0),
+    fail_on_error=dict(type="bool", default=True),
+)
 
 
 def main():
-    module = new_module(
-        argument_spec=argument_spec(dict(
-            targets=dict(type="list", elements="dict", required=True, options=TARGET_OPTIONS),
-            timeout=dict(type="float", default=5.0),
-            fail_on_error=dict(type="bool", default=True),
-        )),
-        supports_check_mode=True,
-    )
-    if not _certs.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=_certs.CRYPTOGRAPHY_IMPORT_ERROR)
-    params = module.params
-    problems = target_problems(params["targets"])
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-    cluster = Cluster.from_module(module) if any(needs_cluster(t) for t in params["targets"]) else None
-    now = _tlscheck.utcnow()
-    results = [check(cluster, target, params["timeout"], now) for target in params["targets"]]
-    output = dict(
-        changed=False,
-        ok=all(r["ok"] for r in results),
-        results=results,
-        summary=[_tlscheck.SUMMARY_HEADER] + [_tlscheck.summary_row(r) for r in results],
-    )
-    if params["fail_on_error"] and not output["ok"]:
-        failed = ["%s: %s" % (r["name"], "; ".join(r["failures"])) for r in results if not r["ok"]]
-        module.fail_json(msg="TLS check failed for " + " | ".join(failed), **output)
-    module.exit_json(**output)
+    module = new_module(argument_spec=argument_spec(OPTIONS), supports_check_mode=True)
+    execute(module, run)
 
 
 if __name__ == "__main__":
