@@ -113,77 +113,22 @@ source:
   type: str
 """
 
-import time
-
-from ansible_collections.modelserving.maas.plugins.module_utils._tls.audience import (
-    audiences_of,
-    jwt_claims,
-    merge_audiences,
-    token_request,
-)
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError, namespace_missing
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.audience import run
 
-
-def requested_claims(cluster, namespace, service_account, wait_timeout):
-    """The claims of a fresh token for the service account; the token goes no further than this."""
-    path = cluster.path("v1", "ServiceAccount", namespace, service_account, "token")
-    deadline = time.monotonic() + max(0, wait_timeout)
-    while True:
-        try:
-            response = cluster.request("POST", path, body=token_request(), query={"dryRun": "All"})
-            break
-        except K8sError as err:
-            # A new namespace gets its `default` ServiceAccount shortly; a missing namespace does not.
-            if err.status != 404 or namespace_missing(err, namespace) or time.monotonic() >= deadline:
-                raise
-            time.sleep(1)
-    token = (response.get("status") or {}).pop("token", None)
-    return jwt_claims(token)
+OPTIONS = dict(
+    namespace=dict(type="str", default="default"),
+    service_account=dict(type="str", default="default"),
+    override_audiences=dict(type="list", elements="str", default=[]),
+    extra_audiences=dict(type="list", elements="str", default=["maas-default-gateway-sa"]),
+    wait_timeout=dict(type="int", default=30),
+)
 
 
 def main():
-    module = new_module(
-        argument_spec=argument_spec(dict(
-            namespace=dict(type="str", default="default"),
-            service_account=dict(type="str", default="default"),
-            override_audiences=dict(type="list", elements="str", default=[]),
-            extra_audiences=dict(type="list", elements="str", default=["maas-default-gateway-sa"]),
-            wait_timeout=dict(type="int", default=30),
-        )),
-        supports_check_mode=True,
-    )
-    params = module.params
-    override = [a for a in params["override_audiences"] if a and a.strip()]
-    if override:
-        module.exit_json(changed=False, source="override", detected=[], issuer=None,
-                         audiences=merge_audiences([], override, params["extra_audiences"]))
-
-    namespace, service_account = params["namespace"], params["service_account"]
-    cluster = Cluster.from_module(module)
-    try:
-        try:
-            claims = requested_claims(cluster, namespace, service_account, params["wait_timeout"])
-        except K8sError as err:
-            if not (module.check_mode and namespace_missing(err, namespace)):
-                raise
-            # The audiences are the cluster's, not the namespace's: any service account tells them.
-            module.warn("namespace %s does not exist yet (an earlier task would create it): check mode reads "
-                        "the audiences with ServiceAccount default/default instead" % namespace)
-            namespace, service_account = "default", "default"
-            claims = requested_claims(cluster, namespace, service_account, params["wait_timeout"])
-        detected = audiences_of(claims)
-    except K8sError as err:
-        where = "ServiceAccount %s/%s" % (namespace, service_account)
-        hint = " (create it, or give the audiences with override_audiences / maas_token_audiences)" \
-            if err.status == 404 else ""
-        module.fail_json(msg="%s: cannot request a token to read the cluster's audience: %s%s" % (where, err, hint))
-    except ValueError as err:
-        module.fail_json(msg="ServiceAccount %s/%s: the API server returned a token this module cannot read: %s"
-                         % (namespace, service_account, err))
-    issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else None
-    module.exit_json(changed=False, source="token_request", detected=detected, issuer=issuer,
-                     audiences=merge_audiences(detected, None, params["extra_audiences"]))
+    module = new_module(argument_spec=argument_spec(OPTIONS), supports_check_mode=True)
+    execute(module, run)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which audiences Authorino's token review must accept (SPEC §7.3).
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
+"""Which audiences Authorino's token review must accept: the cluster's own, then the gateway's.
 
 A service-account token carries the audiences the API server gives tokens by default in its `aud`
 claim; on clusters whose issuer is not `https://kubernetes.default.svc` (most managed clusters) a
 TokenReview that asks for that default audience fails, so the audience is read from a freshly
 requested token. The token itself is only decoded here, never verified, stored or returned.
+`requested_claims` and `run` (module token_audience) are the only functions that talk to the cluster.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +18,10 @@ __metaclass__ = type
 import base64
 import binascii
 import json
+import time
+
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, namespace_missing
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
 
 # Tokens minted for the gateway's service account (`kubectl create token ... --audience
 # maas-default-gateway-sa`) are accepted everywhere MaaS reviews tokens.
@@ -72,3 +78,58 @@ def merge_audiences(detected, override=None, always=(GATEWAY_AUDIENCE,)):
         if audience and audience not in merged:
             merged.append(audience)
     return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster I/O
+
+
+def requested_claims(cluster, namespace, service_account, wait_timeout):
+    """The claims of a fresh token for the service account; the token goes no further than this."""
+    path = cluster.path("v1", "ServiceAccount", namespace, service_account, "token")
+    deadline = time.monotonic() + max(0, wait_timeout)
+    while True:
+        try:
+            response = cluster.request("POST", path, body=token_request(), query={"dryRun": "All"})
+            break
+        except K8sError as err:
+            # A new namespace gets its `default` ServiceAccount shortly; a missing namespace does not.
+            if err.status != 404 or namespace_missing(err, namespace) or time.monotonic() >= deadline:
+                raise
+            time.sleep(1)
+    token = (response.get("status") or {}).pop("token", None)
+    return jwt_claims(token)
+
+
+def run(params, context):
+    """The token_audience result: the overriding audiences, or those of a freshly requested token."""
+    override = [a for a in params["override_audiences"] if a and a.strip()]
+    if override:
+        return dict(changed=False, source="override", detected=[], issuer=None,
+                    audiences=merge_audiences([], override, params["extra_audiences"]))
+
+    namespace, service_account = params["namespace"], params["service_account"]
+    cluster = context.cluster()
+    try:
+        try:
+            claims = requested_claims(cluster, namespace, service_account, params["wait_timeout"])
+        except K8sError as err:
+            if not (context.check_mode and namespace_missing(err, namespace)):
+                raise
+            # The audiences are the cluster's, not the namespace's: any service account tells them.
+            context.warn("namespace %s does not exist yet (an earlier task would create it): check mode reads "
+                         "the audiences with ServiceAccount default/default instead" % namespace)
+            namespace, service_account = "default", "default"
+            claims = requested_claims(cluster, namespace, service_account, params["wait_timeout"])
+        detected = audiences_of(claims)
+    except K8sError as err:
+        where = "ServiceAccount %s/%s" % (namespace, service_account)
+        hint = " (create it, or give the audiences with override_audiences / maas_token_audiences)" \
+            if err.status == 404 else ""
+        raise ModuleFailure("%s: cannot request a token to read the cluster's audience: %s%s" % (where, err, hint))
+    except ValueError as err:
+        raise ModuleFailure("ServiceAccount %s/%s: the API server returned a token this module cannot read: %s"
+                            % (namespace, service_account, err))
+    issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else None
+    return dict(changed=False, source="token_request", detected=detected, issuer=issuer,
+                audiences=merge_audiences(detected, None, params["extra_audiences"]))
