@@ -49,8 +49,9 @@ def execute(module, run):
     """Run `run(module.params, context)` and end the module with its result or failure."""
     from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster
 
-    workers = module.params.get("workers") or DEFAULT_WORKERS
-    context = RunContext(lambda: Cluster.from_module(module, workers=max(1, workers)),
+    workers = module.params.get("workers")
+    workers = DEFAULT_WORKERS if workers is None else max(1, workers)  # workers: 0 means one, as it always did
+    context = RunContext(lambda: Cluster.from_module(module, workers=workers),
                          check_mode=module.check_mode, diff=module._diff)
     try:
         result = run(module.params, context)

@@ -134,3 +134,41 @@ def test_create_only_leaves_an_existing_object_as_its_owner_changed_it():
     assert result["unchanged"] == ["ConfigMap opendatahub/maas-config"]
     assert result["created"] == ["ConfigMap opendatahub/new"]
     assert cluster.stored("v1", "ConfigMap", "maas-config", "opendatahub")["data"] == {"mode": "edited-by-user"}
+
+
+class FakeModule:
+    """What execute() uses of an AnsibleModule; like it, exit_json and fail_json end the module."""
+
+    def __init__(self, params, check_mode=False):
+        self.params, self.check_mode, self._diff = params, check_mode, False
+        self.warnings, self.exit, self.failure = [], None, None
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def exit_json(self, **result):
+        self.exit = result
+        raise SystemExit(0)
+
+    def fail_json(self, **result):
+        self.failure = result
+        raise SystemExit(1)
+
+
+def test_main_runs_with_the_module_params_and_at_least_one_worker(monkeypatch):
+    from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster
+
+    cluster, connected = ClusterDouble(), []
+    module = FakeModule(params_for(k8s_apply, objects=[configmap()], workers=0))
+    monkeypatch.setattr(k8s_apply, "new_module", lambda **kwargs: module)
+    monkeypatch.setattr(Cluster, "from_module", classmethod(lambda cls, m, workers: connected.append(workers) or cluster))
+    with pytest.raises(SystemExit):
+        k8s_apply.main()
+    assert module.exit["created"] == ["ConfigMap opendatahub/maas-config"] and module.failure is None
+    assert connected == [1]
+
+    refused = FakeModule(params_for(k8s_apply, objects=[{"kind": "ConfigMap"}]))
+    monkeypatch.setattr(k8s_apply, "new_module", lambda **kwargs: refused)
+    with pytest.raises(SystemExit):
+        k8s_apply.main()
+    assert refused.failure == {"msg": "objects[0] has no apiVersion"}
