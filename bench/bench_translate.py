@@ -26,11 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / ".collections"))
 
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (  # noqa: E402
-    KSERVE_ROUTE_LABELS,
-    generate,
-    resolve_routes,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import KSERVE_ROUTE_LABELS  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.routes import resolve_routes  # noqa: E402
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate  # noqa: E402
 
 MODELS, SUBSCRIPTIONS, POLICIES, REFS = 1000, 100, 100, 100
 RUNS = 5

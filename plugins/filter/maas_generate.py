@@ -9,12 +9,13 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     DEFAULT_AUDIENCES,
     DEFAULT_MAAS_API_URL,
-    TranslationError,
-    generate,
+    DEFAULT_MANAGED_BY,
 )
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import TranslationError
 
 
 def _plain(value):
@@ -29,7 +30,7 @@ def _plain(value):
 
 
 def maas_generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
-                  audiences=None, managed_by="maas-controller", gateway=None, tiers=None,
+                  audiences=None, managed_by=DEFAULT_MANAGED_BY, gateway=None, tiers=None,
                   external_tls="destinationrule", cache_ttl=60):
     try:
         return generate(

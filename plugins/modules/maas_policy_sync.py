@@ -192,196 +192,35 @@ summary:
   sample: {created: 2, updated: 0, deleted: 1, unchanged: 40, drifted: 0, skipped: 0, invalid: 0, conflicts: 0}
 """
 
-import datetime
-
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
-    ApplyResult,
-    apply_objects,
-    delete_objects,
-)
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError, identity, ref
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import argument_spec, new_module
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.reconcile import (
-    GENERATED_KINDS,
-    KSERVE_ROUTE_SELECTOR,
-    MAAS_API_VERSION,
-    MAAS_KINDS,
-    conflicting_auth_policies,
-    desired_statuses,
-    frozen_models,
-    model_routes,
-    plan,
-    status_differs,
-)
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import APPLY_ARG_SPEC, argument_spec, new_module
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     DEFAULT_AUDIENCES,
-    DEFAULT_GATEWAY,
     DEFAULT_MAAS_API_URL,
-    InvalidResource,
-    TranslationError,
-    generate,
-    parse_tenant_gateway,
-    resolve_routes,
+    DEFAULT_MANAGED_BY,
+    SELECTION_MODES,
 )
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.sync import run
 
-HTTPROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
-
-
-def read_cluster(cluster, read_maas):
-    """Every LIST this run needs, in parallel: {(apiVersion, kind): items or None when not served}."""
-    reads = [(MAAS_API_VERSION, kind, None) for kind in MAAS_KINDS] if read_maas else []
-    reads += [(api, kind, None) for api, kind in GENERATED_KINDS]
-    reads.append(HTTPROUTE + (KSERVE_ROUTE_SELECTOR,))
-
-    def read(spec):
-        api_version, kind, selector = spec
-        try:
-            return cluster.list(api_version, kind, label_selector=selector)
-        except K8sError as err:
-            if err.status == 404:
-                return None
-            raise
-
-    results = cluster.parallel(read, reads)
-    errors = ["cannot list %s: %s" % (spec[1], outcome[1]) for spec, outcome in zip(reads, results) if outcome[1]]
-    lists = {}
-    for (api_version, kind, selector), outcome in zip(reads, results):
-        lists[(api_version, kind, bool(selector))] = outcome[0]
-    return lists, errors
-
-
-def effective_gateway(param, resources):
-    if param:
-        return {"namespace": param["namespace"], "name": param["name"]}
-    for obj in resources:
-        if obj.get("kind") == "Tenant":
-            try:
-                return parse_tenant_gateway(obj)
-            except InvalidResource:
-                break
-    return dict(DEFAULT_GATEWAY)
-
-
-def write_statuses(cluster, resources, statuses, check_mode):
-    """JSON-patch the status subresource of every CR whose status would change."""
-    pending = [cr for cr in resources if identity(cr) in statuses
-               and status_differs(statuses[identity(cr)], cr.get("status"))]
-
-    def write(cr):
-        meta = cr["metadata"]
-        return cluster.patch(cr["apiVersion"], cr["kind"], meta["name"],
-                             [{"op": "add", "path": "/status", "value": statuses[identity(cr)]}],
-                             namespace=meta["namespace"], patch_type="json", subresource="status")
-
-    if check_mode:
-        return [ref(cr) for cr in pending], []
-    results = cluster.parallel(write, pending)
-    errors = ["%s: cannot write status: %s" % (ref(cr), outcome[1]) for cr, outcome in zip(pending, results) if outcome[1]]
-    return [ref(cr) for cr, outcome in zip(pending, results) if outcome[1] is None], errors
+OPTIONS = dict(
+    resources=dict(type="list", elements="dict"),
+    selection=dict(type="str", choices=list(SELECTION_MODES), default="groups"),
+    maas_api_url=dict(type="str", default=DEFAULT_MAAS_API_URL),
+    audiences=dict(type="list", elements="str", default=list(DEFAULT_AUDIENCES)),
+    managed_by=dict(type="str", default=DEFAULT_MANAGED_BY),
+    gateway=dict(type="dict", options=dict(namespace=dict(type="str", required=True),
+                                           name=dict(type="str", required=True))),
+    tiers=dict(type="list", elements="dict", default=[]),
+    external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
+    cache_ttl=dict(type="int", default=60),
+    prune=dict(type="bool", default=True),
+    write_status=dict(type="bool", default=True),
+)
 
 
 def main():
-    module = new_module(
-        argument_spec=argument_spec(dict(
-            resources=dict(type="list", elements="dict"),
-            selection=dict(type="str", choices=["groups", "subscription"], default="groups"),
-            maas_api_url=dict(type="str", default=DEFAULT_MAAS_API_URL),
-            audiences=dict(type="list", elements="str", default=list(DEFAULT_AUDIENCES)),
-            managed_by=dict(type="str", default="maas-controller"),
-            gateway=dict(type="dict", options=dict(namespace=dict(type="str", required=True),
-                                                   name=dict(type="str", required=True))),
-            tiers=dict(type="list", elements="dict", default=[]),
-            external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
-            cache_ttl=dict(type="int", default=60),
-            field_manager=dict(type="str", default="modelserving.maas"),
-            force_conflicts=dict(type="bool", default=False),
-            prune=dict(type="bool", default=True),
-            write_status=dict(type="bool", default=True),
-            workers=dict(type="int", default=8),
-        )),
-        supports_check_mode=True,
-    )
-    p = module.params
-    cluster = Cluster.from_module(module, workers=max(1, p["workers"]))
-    from_cluster = p["resources"] is None
-
-    try:
-        lists, errors = read_cluster(cluster, from_cluster)
-    except K8sError as err:
-        module.fail_json(msg="Cannot read the cluster: %s" % err)
-    if errors:
-        module.fail_json(msg="Cannot read the cluster, nothing was changed: %s" % "; ".join(errors))
-    if from_cluster:
-        missing = [kind for kind in MAAS_KINDS if lists[(MAAS_API_VERSION, kind, False)] is None]
-        if missing:
-            module.fail_json(msg="The cluster does not serve the MaaS CRDs (%s); run the "
-                                 "modelserving.maas.prerequisites role first." % ", ".join(missing))
-        resources = [obj for kind in MAAS_KINDS for obj in lists[(MAAS_API_VERSION, kind, False)]]
-    else:
-        resources = p["resources"]
-
-    kserve_routes = lists[HTTPROUTE + (True,)] or []
-    gateway = effective_gateway(p["gateway"], resources)
-    external_tls = p["external_tls"]
-    if external_tls == "auto":
-        external_tls = "backendtlspolicy" if lists[("gateway.networking.k8s.io/v1", "BackendTLSPolicy", False)] \
-            is not None else "destinationrule"
-
-    resolved = resolve_routes(resources, kserve_routes, gateway)
-    try:
-        translation = generate(resources, routes=resolved["routes"], selection=p["selection"],
-                               maas_api_url=p["maas_api_url"], audiences=p["audiences"], managed_by=p["managed_by"],
-                               gateway=gateway, tiers=p["tiers"], external_tls=external_tls, cache_ttl=p["cache_ttl"])
-    except (TranslationError, ValueError) as err:
-        module.fail_json(msg=str(err))
-    desired = translation["objects"]
-
-    live = {}
-    for api_version, kind in GENERATED_KINDS:
-        for obj in lists[(api_version, kind, False)] or []:
-            live[identity(obj)] = obj
-    unserved = sorted({o["kind"] for o in desired
-                       if lists.get((o["apiVersion"], o["kind"], False), []) is None})
-    if unserved:
-        module.fail_json(msg="The translation needs kinds this cluster does not serve: %s" % ", ".join(unserved))
-
-    work = plan(desired, live, p["managed_by"], frozen_models(translation))
-    applied = apply_objects(cluster, work["apply"], p["field_manager"], force_conflicts=p["force_conflicts"],
-                            check_mode=module.check_mode, want_diff=module._diff, live=live)
-    for warning in applied.warnings:
-        module.warn(warning)
-    pruned = ApplyResult()
-    if not applied.errors and p["prune"] and work["prune"]:
-        pruned = delete_objects(cluster, work["prune"], check_mode=module.check_mode, want_diff=module._diff,
-                                live=live)
-
-    routes = model_routes(resolved["routes"], desired, kserve_routes, gateway)
-    conflicts = conflicting_auth_policies(lists[("kuadrant.io/v1", "AuthPolicy", False)] or [], routes, p["managed_by"])
-    status_updated, status_errors = [], []
-    if from_cluster and p["write_status"] and not applied.errors and not pruned.errors:
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        statuses = desired_statuses(resources, translation, routes, resolved["unresolved"], conflicts, now)
-        status_updated, status_errors = write_statuses(cluster, resources, statuses, module.check_mode)
-
-    result = {
-        "changed": applied.changed or pruned.changed or bool(status_updated),
-        "created": applied.created, "updated": applied.updated, "unchanged": applied.unchanged,
-        "deleted": pruned.deleted, "drifted": applied.reverted,
-        "skipped": translation["skipped"], "invalid": translation["invalid"],
-        "missing_models": translation["missing_models"], "conflicts": conflicts,
-        "left_alone": sorted(work["opted_out"] + work["foreign"]), "status_updated": status_updated,
-    }
-    result["summary"] = {
-        "created": len(applied.created), "updated": len(applied.updated), "unchanged": len(applied.unchanged),
-        "deleted": len(pruned.deleted), "drifted": len(applied.reverted), "skipped": len(translation["skipped"]),
-        "invalid": len(translation["invalid"]), "conflicts": len(conflicts), "status_updated": len(status_updated),
-    }
-    if module._diff:
-        result["diff"] = applied.diff + pruned.diff
-    errors = applied.errors + pruned.errors + status_errors
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors, **result)
-    module.exit_json(**result)
+    module = new_module(argument_spec=argument_spec(OPTIONS, APPLY_ARG_SPEC), supports_check_mode=True)
+    execute(module, run)
 
 
 if __name__ == "__main__":

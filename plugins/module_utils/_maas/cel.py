@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """Safe CEL building blocks: string literals that no name can break out of.
 
 Every name a user controls (group, user, subscription, model, namespace) reaches a CEL predicate
@@ -76,6 +77,7 @@ def all_of(terms):
 
 
 def negate(term):
+    """`!(term)`."""
     return "!(%s)" % term
 
 

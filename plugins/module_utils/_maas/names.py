@@ -77,6 +77,24 @@ def ref(namespace, name):
     return "%s/%s" % (namespace, name)
 
 
+def split_ref(text):
+    """(namespace, name) of a `namespace/name` reference; a namespace never contains '/'."""
+    namespace, _sep, name = text.partition("/")
+    return namespace, name
+
+
+def meta(obj):
+    """The metadata of an object, {} when it has none (or is not a mapping at all)."""
+    found = obj.get("metadata") if isinstance(obj, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def namespace_name(obj):
+    """(namespace, name) of an object as strings, "" for a part it lacks."""
+    found = meta(obj)
+    return str(found.get("namespace") or ""), str(found.get("name") or "")
+
+
 def short_name(prefix, name, limit):
     """`prefix + name`, or a truncated form with a stable hash suffix when that exceeds `limit`."""
     full = prefix + name
@@ -111,6 +129,11 @@ def token_limit_key(subscription_namespace, subscription, model):
     return "%s-%s-%s-tokens" % (subscription_namespace, subscription, model)
 
 
+def target_ref(kind, name):
+    """A policy's targetRef: Gateway API object `kind` `name`, in the policy's own namespace."""
+    return {"group": GATEWAY_API_GROUP, "kind": kind, "name": name}
+
+
 def labels(managed_by, component, model=None):
     """The labels of a generated object; `model` (namespace, name) adds the model labels."""
     out = {
@@ -136,7 +159,7 @@ def metadata(name, namespace, managed_by, component, producers, model=None):
 
 def model_of(obj):
     """`ns/name` of the model a generated object belongs to, or None for gateway-level objects."""
-    found = ((obj.get("metadata") or {}).get("labels") or {}) if isinstance(obj, dict) else {}
+    found = meta(obj).get("labels") or {}
     if found.get(MODEL_LABEL) and found.get(MODEL_NAMESPACE_LABEL):
         return ref(found[MODEL_NAMESPACE_LABEL], found[MODEL_LABEL])
     return None

@@ -5,14 +5,9 @@ import json
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import CelValueError, cel_string
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
-    TranslationError,
-    endpoint_from_override,
-    generate,
-    resolve_routes,
-    route_for_model,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.external import endpoint_from_override
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import TranslationError
 
 ROUTES = {"llm/qwen3": "qwen3-route", "llm/granite": "granite-route"}
 
@@ -216,68 +211,8 @@ def test_the_gateway_defaults_to_the_tenant_then_openshift_ingress():
     assert "AuthPolicy openshift-ingress/gateway-default-auth" in names(generate([]))
     assert "AuthPolicy x/gateway-default-auth" in names(generate([tenant], gateway={"namespace": "x", "name": "y"}))
 
-
 # ---------------------------------------------------------------------------------------------
-# routes
-
-
-def kserve_route(name, service="qwen3", ns="llm", parents=None):
-    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-            "metadata": {"name": name, "namespace": ns, "labels": {
-                "app.kubernetes.io/name": service,
-                "app.kubernetes.io/component": "llminferenceservice-router",
-                "app.kubernetes.io/part-of": "llminferenceservice"}},
-            "spec": {"parentRefs": parents if parents is not None else [
-                {"name": "maas-default-gateway", "namespace": "openshift-ingress"}]}}
-
-
-def test_the_kserve_route_attached_to_the_gateway_is_found():
-    routes = [kserve_route("b-route"), kserve_route("a-route", parents=[{"name": "other"}]),
-              kserve_route("other-model", service="granite")]
-    assert route_for_model("qwen3", "llm", routes) == ("b-route", None)
-
-
-def test_parent_namespace_defaults_to_the_route_namespace():
-    routes = [kserve_route("r", ns="openshift-ingress", parents=[{"name": "maas-default-gateway"}])]
-    assert route_for_model("qwen3", "openshift-ingress", routes) == ("r", None)
-    assert route_for_model("qwen3", "llm", [kserve_route("r", parents=[{"name": "maas-default-gateway"}])])[0] is None
-
-
-def test_a_route_on_another_gateway_is_refused_with_the_reason():
-    name, reason = route_for_model("qwen3", "llm", [kserve_route("r", parents=[
-        {"name": "public", "namespace": "openshift-ingress"}])])
-    assert name is None
-    assert reason == "HTTPRoute llm/r is not attached to gateway openshift-ingress/maas-default-gateway"
-
-
-def test_a_model_without_a_kserve_route_says_which_labels_were_looked_for():
-    name, reason = route_for_model("qwen3", "llm", [])
-    assert name is None
-    assert "app.kubernetes.io/name=qwen3" in reason and "llminferenceservice-router" in reason
-
-
-def test_resolve_routes_covers_every_llminferenceservice_model():
-    result = resolve_routes([model(), model("granite"), model("ext", kind="ExternalModel")], [kserve_route("q")],
-                            {"namespace": "openshift-ingress", "name": "maas-default-gateway"})
-    assert result["routes"] == {"llm/qwen3": "q"}
-    assert list(result["unresolved"]) == ["llm/granite"]
-
-
-def test_resolve_routes_answers_as_route_for_model_over_every_route():
-    # resolve_routes indexes the routes; each model must still get what a scan of all of them gives.
-    gateway = {"namespace": "openshift-ingress", "name": "maas-default-gateway"}
-    routes = [kserve_route("q-b"), kserve_route("q-a", parents=[{"name": "other"}]),
-              kserve_route("g", service="granite", ns="other-ns"), kserve_route("g2", service="granite"),
-              {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-               "metadata": {"name": "plain", "namespace": "llm", "labels": {"app.kubernetes.io/name": "mistral"}}},
-              {"kind": "HTTPRoute", "metadata": {"name": "odd", "namespace": "llm", "labels": ["not", "a", "map"]}},
-              "not a route"]
-    models = [model(), model("granite"), model("mistral"), model("absent")]
-    result = resolve_routes(models, routes, gateway)
-    for name in ("qwen3", "granite", "mistral", "absent"):
-        found, reason = route_for_model(name, "llm", routes, gateway)
-        assert (result["routes"].get("llm/" + name), result["unresolved"].get("llm/" + name)) == (found, reason)
-    assert result["routes"] == {"llm/granite": "g2", "llm/qwen3": "q-b"}
+# external models
 
 
 @pytest.mark.parametrize("override, expected", [
@@ -307,31 +242,3 @@ def test_external_model_cr_wins_over_the_override():
     service = [o for o in result["objects"] if o["kind"] == "Service"][0]
     assert service["spec"]["externalName"] == "llm.internal"
     assert service["spec"]["ports"][0]["port"] == 80
-
-
-# ---------------------------------------------------------------------------------------------
-# cel_string
-
-
-@pytest.mark.parametrize("value, literal", [
-    ("team-a", '"team-a"'),
-    ('a"b', '"a\\"b"'),
-    ("a\\b", '"a\\\\b"'),
-    ("line\nbreak\ttab\rcr", '"line\\nbreak\\ttab\\rcr"'),
-    ("\x00\x1f\x7f", '"\\u0000\\u001f\\u007f"'),
-    ("é", '"\\u00e9"'),
-    ("\U0001F600", '"\\U0001f600"'),
-    ('x" || true || "', '"x\\" || true || \\""'),
-    ("", '""'),
-    ("team-a\n", '"team-a\\n"'),
-    ("\n", '"\\n"'),
-])
-def test_cel_string_escapes(value, literal):
-    assert cel_string(value) == literal
-
-
-def test_cel_string_refuses_what_no_engine_can_hold():
-    with pytest.raises(CelValueError, match="unpaired surrogate"):
-        cel_string("\udc00")
-    with pytest.raises(CelValueError, match="expected a string"):
-        cel_string(5)

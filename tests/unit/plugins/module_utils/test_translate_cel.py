@@ -17,12 +17,10 @@ from hypothesis import strategies as st
 from translate_support import CelEngine, activation, build_cel_engine, golden_cases, run_case
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import (
-    _DNS_SUBDOMAIN,
-    generate,
-    membership_predicate,
-    owner_predicate,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.authpolicy import membership_predicate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.tokenratelimit import owner_predicate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import DNS_SUBDOMAIN
 
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 MODEL = ("llm", "qwen3")
@@ -152,7 +150,8 @@ def owns(sub, groups, user):
 
 
 def expected_firing(subs, groups, user, header):
-    """What SPEC 3.2 says should apply, computed the slow, obvious way."""
+    """The limits that should fire in groups mode, computed the slow, obvious way: a caller's own
+    subscription named in the header, else its highest ranked one; a deny otherwise."""
     order = ranked(subs)
     owned = [s for s in order if owns(s, groups, user)]
 
@@ -394,7 +393,7 @@ def test_auth_policy_membership_matches_only_the_named_subjects(cel, group, user
 @given(name=st.text(min_size=1, max_size=20), header=st.text(max_size=20))
 def test_subscription_names_are_dns_names_or_rejected_and_headers_match_only_them(cel, name, header):
     result = generate([MODEL_REF, subscription(name, groups=["g"])], routes=ROUTES)
-    if not _DNS_SUBDOMAIN.match(name) or len(name) > 253:
+    if not DNS_SUBDOMAIN.match(name) or len(name) > 253:
         assert len(result["invalid"]) == 1
         assert result["invalid"][0]["reason"].startswith("MaaSSubscription models-as-a-service/%s: metadata.name" % name)
         return

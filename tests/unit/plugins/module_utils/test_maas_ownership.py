@@ -1,13 +1,7 @@
-"""Reconcile decisions: what is applied, pruned, left alone, and what status is written."""
+"""Which objects a reconcile applies, prunes or leaves alone, and which AuthPolicies conflict."""
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import identity
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.reconcile import (
-    condition,
-    conflicting_auth_policies,
-    desired_statuses,
-    plan,
-    status_differs,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.ownership import conflicting_auth_policies, plan
 
 OURS = "maas-controller"
 
@@ -69,44 +63,3 @@ def test_foreign_auth_policy_on_a_model_route_is_a_conflict():
     elsewhere = {"kind": "AuthPolicy", "metadata": {"name": "x", "namespace": "other"},
                  "spec": {"targetRef": {"kind": "HTTPRoute", "name": "llama-route"}}}
     assert conflicting_auth_policies([foreign, ours, elsewhere], routes, OURS) == {"llm/llama": ["llm/legacy"]}
-
-
-def test_condition_keeps_its_transition_time_while_the_status_holds():
-    before = [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}]
-    assert condition("Ready", "True", "R", "m", 1, before, "NOW")["lastTransitionTime"] == "2026-01-01T00:00:00Z"
-    assert condition("Ready", "False", "R", "m", 1, before, "NOW")["lastTransitionTime"] == "NOW"
-
-
-def test_timestamps_alone_do_not_make_a_status_write():
-    a = {"phase": "Active", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "1"}]}
-    b = {"phase": "Active", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2"}]}
-    assert not status_differs(a, b)
-    assert status_differs(dict(a, phase="Degraded"), b)
-
-
-def subscription(name, refs):
-    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSSubscription",
-            "metadata": {"name": name, "namespace": "mas", "generation": 3},
-            "spec": {"modelRefs": [{"name": r, "namespace": "llm"} for r in refs]}}
-
-
-def statuses_for(sub, missing=(), invalid=None):
-    translation = {"objects": [], "skipped": [],
-                   "invalid": [{"kind": "MaaSSubscription", "namespace": "mas", "name": sub["metadata"]["name"],
-                                "reason": invalid}] if invalid else [],
-                   "missing_models": [{"kind": "MaaSSubscription", "namespace": "mas",
-                                       "name": sub["metadata"]["name"], "model": m} for m in missing]}
-    statuses = desired_statuses([sub], translation, {}, {}, {}, "NOW")
-    return statuses[("maas.opendatahub.io/v1alpha1", "MaaSSubscription", "mas", sub["metadata"]["name"])]
-
-
-def test_subscription_phases_follow_missing_models():
-    sub = subscription("gold", ["a", "b"])
-    assert statuses_for(sub)["phase"] == "Active"
-    degraded = statuses_for(sub, missing=["llm/b"])
-    assert degraded["phase"] == "Degraded"
-    assert degraded["conditions"][0]["message"] == "1 of 2 model references are missing: llm/b"
-    assert statuses_for(sub, missing=["llm/a", "llm/b"])["phase"] == "Failed"
-    invalid = statuses_for(sub, invalid="MaaSSubscription mas/gold: spec.x: bad")
-    assert invalid["phase"] == "Failed" and invalid["conditions"][0]["reason"] == "InvalidSpec"
-    assert invalid["conditions"][0]["observedGeneration"] == 3

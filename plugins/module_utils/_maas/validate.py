@@ -1,0 +1,381 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modelserving.maas contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
+"""MaaS custom resources read once into validated, normalised views.
+
+`parse_resources` is the one place a CR is read: translation, route resolution and status all work
+from the views it returns. A CR that fails validation becomes an `invalid` entry whose reason names
+the CR, the field path and the value; the models it names are `blocked`, so nothing is generated
+(and nothing pruned) for them until it is fixed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import CelValueError, cel_string
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    DEFAULT_GATEWAY,
+    EXTERNAL_PORT_ANNOTATION,
+    EXTERNAL_TLS_ANNOTATION,
+    external_route_name,
+    meta,
+    namespace_name,
+    ref,
+)
+
+# \Z, not $: $ also matches before a trailing newline, and a name with one must not pass.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z", re.IGNORECASE)
+_WINDOW = re.compile(r"^[1-9][0-9]{0,3}(s|m|h)\Z")
+_WINDOW_DAYS = re.compile(r"^[0-9]+d\Z")
+_MAX_WINDOW_HOURS = 8784  # 366 days, the reference controller's cap
+
+
+class TranslationError(ValueError):
+    """A bad parameter of the translation (not a bad CR: those are reported in `invalid`)."""
+
+
+class InvalidResource(ValueError):
+    """A CR field that fails validation; the message names the CR, the field path and the value."""
+
+
+def quoted(value) -> str:
+    """A value as it appears in an error message: JSON, so control characters stay visible."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def is_int(value) -> bool:
+    """An integer that is not a bool (YAML's `true` must not pass as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fail(kind, namespace, name, path, value, message):
+    raise InvalidResource("%s %s/%s: %s %s: %s" % (kind, namespace, name, path, quoted(value), message))
+
+
+def _fail_missing(kind, namespace, name, path, message="is required"):
+    raise InvalidResource("%s %s/%s: %s %s" % (kind, namespace, name, path, message))
+
+
+# ---------------------------------------------------------------------------------------------
+# field checks: each returns the checked value or raises InvalidResource
+
+
+def _check_dns_label(kind, ns, name, path, value) -> str:
+    if not isinstance(value, str) or not value:
+        _fail_missing(kind, ns, name, path, "must be a non-empty string")
+    if len(value) > 63 or not DNS_LABEL.match(value):
+        _fail(kind, ns, name, path, value,
+              "must be a DNS-1123 label (at most 63 lower-case letters, digits and '-', "
+              "starting and ending with a letter or digit)")
+    return value
+
+
+def _check_identity(obj, kind) -> tuple:
+    """Namespace and name of a CR; both end up in object names, labels and CEL literals."""
+    ns, name = namespace_name(obj)
+    if not ns or not name:
+        raise InvalidResource("%s %s/%s: metadata.namespace and metadata.name are required"
+                              % (kind, ns or "<none>", name or "<none>"))
+    _check_dns_label(kind, ns, name, "metadata.namespace", ns)
+    if len(name) > 253 or not DNS_SUBDOMAIN.match(name):
+        _fail(kind, ns, name, "metadata.name", name, "must be a DNS-1123 subdomain")
+    return ns, name
+
+
+def _check_names(kind, ns, name, path, values, reject_comma) -> list:
+    """Group or user names: non-empty strings that CEL can hold; commas rejected where asked."""
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        _fail(kind, ns, name, path, values, "must be a list")
+    out = []
+    for i, value in enumerate(values):
+        here = "%s[%d]" % (path, i)
+        if isinstance(value, dict) and path.endswith("groups"):
+            value = value.get("name")
+            here += ".name"
+        if not isinstance(value, str) or not value:
+            _fail(kind, ns, name, here, value, "must be a non-empty string")
+        if reject_comma and "," in value:
+            _fail(kind, ns, name, here, value,
+                  "group names cannot contain ',' in groups selection mode "
+                  "(the identity's groups_str joins groups with ',')")
+        try:
+            cel_string(value)
+        except CelValueError as exc:
+            _fail(kind, ns, name, here, value, str(exc))
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _check_model_refs(kind, ns, name, refs, with_limits) -> list:
+    """[(model key, token limits or None)] in the order written."""
+    if not isinstance(refs, list) or not refs:
+        _fail_missing(kind, ns, name, "spec.modelRefs", "must list at least one model")
+    out = []
+    for i, model_ref in enumerate(refs):
+        path = "spec.modelRefs[%d]" % i
+        if not isinstance(model_ref, dict):
+            _fail(kind, ns, name, path, model_ref, "must be a mapping with name and namespace")
+        model = (_check_dns_label(kind, ns, name, path + ".namespace", model_ref.get("namespace")),
+                 _check_dns_label(kind, ns, name, path + ".name", model_ref.get("name")))
+        limits = _check_token_limits(kind, ns, name, path, model_ref.get("tokenRateLimits")) if with_limits else None
+        out.append((model, limits))
+    return out
+
+
+def _check_window(kind, ns, name, path, window) -> str:
+    if not isinstance(window, str):
+        _fail(kind, ns, name, path, window, "must be a string such as 1m or 24h")
+    if _WINDOW_DAYS.match(window):
+        _fail(kind, ns, name, path, window, "days are not allowed (write 24h for a day)")
+    if not _WINDOW.match(window):
+        _fail(kind, ns, name, path, window, "must be 1 to 9999 followed by s, m or h")
+    amount, unit = int(window[:-1]), window[-1]
+    hours = amount / {"s": 3600.0, "m": 60.0, "h": 1.0}[unit]
+    if hours > _MAX_WINDOW_HOURS:
+        _fail(kind, ns, name, path, window, "must not be longer than 366 days (8784h)")
+    return window
+
+
+def _check_token_limits(kind, ns, name, path, limits) -> list:
+    path += ".tokenRateLimits"
+    if not isinstance(limits, list) or not limits:
+        _fail_missing(kind, ns, name, path, "must list at least one limit")
+    rates = []
+    for i, item in enumerate(limits):
+        here = "%s[%d]" % (path, i)
+        if not isinstance(item, dict):
+            _fail(kind, ns, name, here, item, "must be a mapping with limit and window")
+        limit = item.get("limit")
+        if not is_int(limit) or not 1 <= limit <= 1000000000:
+            _fail(kind, ns, name, here + ".limit", limit, "must be an integer from 1 to 1000000000")
+        rates.append({"limit": limit, "window": _check_window(kind, ns, name, here + ".window", item.get("window"))})
+    return rates
+
+
+def _spec(obj, kind, ns, name) -> dict:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        _fail_missing(kind, ns, name, "spec")
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# one CR each: a normalised view, or InvalidResource
+
+
+def parse_model_ref(obj) -> dict:
+    """A MaaSModelRef as {key, kind, name, endpoint_override, producer}."""
+    kind = "MaaSModelRef"
+    ns, name = _check_identity(obj, kind)
+    _check_dns_label(kind, ns, name, "metadata.name", name)
+    spec = _spec(obj, kind, ns, name)
+    model_ref = spec.get("modelRef")
+    if not isinstance(model_ref, dict):
+        _fail_missing(kind, ns, name, "spec.modelRef")
+    target_kind = model_ref.get("kind")
+    if target_kind not in ("LLMInferenceService", "ExternalModel"):
+        _fail(kind, ns, name, "spec.modelRef.kind", target_kind, "must be LLMInferenceService or ExternalModel")
+    target = model_ref.get("name")
+    if not isinstance(target, str) or not target or len(target) > 253 or not DNS_SUBDOMAIN.match(target):
+        _fail(kind, ns, name, "spec.modelRef.name", target, "must be a DNS-1123 subdomain of 1 to 253 characters")
+    if target_kind == "ExternalModel" and len(external_route_name(target)) > 253:
+        _fail(kind, ns, name, "spec.modelRef.name", target,
+              "is too long for the HTTPRoute maas-<name> (at most 248 characters)")
+    override = spec.get("endpointOverride")
+    if override is not None and not isinstance(override, str):
+        _fail(kind, ns, name, "spec.endpointOverride", override, "must be a string")
+    return {"key": (ns, name), "kind": target_kind, "name": target, "endpoint_override": override or "",
+            "producer": ref(ns, name)}
+
+
+def parse_auth_policy(obj) -> dict:
+    """A MaaSAuthPolicy as {ref, namespace, name, models, groups, users}."""
+    kind = "MaaSAuthPolicy"
+    ns, name = _check_identity(obj, kind)
+    spec = _spec(obj, kind, ns, name)
+    models = [m for m, _limits in _check_model_refs(kind, ns, name, spec.get("modelRefs"), with_limits=False)]
+    subjects = spec.get("subjects")
+    if not isinstance(subjects, dict):
+        _fail_missing(kind, ns, name, "spec.subjects")
+    groups = _check_names(kind, ns, name, "spec.subjects.groups", subjects.get("groups"), reject_comma=False)
+    users = _check_names(kind, ns, name, "spec.subjects.users", subjects.get("users"), reject_comma=False)
+    if not groups and not users:
+        _fail_missing(kind, ns, name, "spec.subjects", "must name at least one group or user")
+    return {"ref": ref(ns, name), "namespace": ns, "name": name, "models": models,
+            "groups": groups, "users": users}
+
+
+def _check_priority(kind, ns, name, priority) -> int:
+    if priority is None:
+        return 0
+    if not is_int(priority) or not -2 ** 31 <= priority < 2 ** 31:
+        _fail(kind, ns, name, "spec.priority", priority, "must be a 32-bit integer")
+    return priority
+
+
+def parse_subscription(obj, selection) -> dict:
+    """A MaaSSubscription as {ref, namespace, name, priority, groups, users, limits: {model: rates}},
+    with its owners and names already quoted for CEL (they recur in the predicates of every model)."""
+    kind = "MaaSSubscription"
+    ns, name = _check_identity(obj, kind)
+    spec = _spec(obj, kind, ns, name)
+    owner = spec.get("owner")
+    if owner is None:
+        owner = {}
+    if not isinstance(owner, dict):
+        _fail(kind, ns, name, "spec.owner", owner, "must be a mapping with groups and users")
+    groups = _check_names(kind, ns, name, "spec.owner.groups", owner.get("groups"),
+                          reject_comma=selection == "groups")
+    users = _check_names(kind, ns, name, "spec.owner.users", owner.get("users"), reject_comma=False)
+    priority = _check_priority(kind, ns, name, spec.get("priority", 0))
+    limits = {}
+    for model, rates in _check_model_refs(kind, ns, name, spec.get("modelRefs"), with_limits=True):
+        # Like the reference controller, the first entry for a model counts.
+        limits.setdefault(model, rates)
+    return {"ref": ref(ns, name), "namespace": ns, "name": name, "priority": priority,
+            "groups": groups, "users": users, "limits": limits,
+            "group_literals": tuple(sorted(cel_string(g) for g in groups)),
+            "user_literals": tuple(sorted(cel_string(u) for u in users)),
+            "ref_literal": cel_string(ref(ns, name)), "name_literal": cel_string(name)}
+
+
+def parse_external_model(obj) -> dict:
+    """An ExternalModel as {key, host, port, tls}: where the provider is and how to reach it."""
+    kind = "ExternalModel"
+    ns, name = _check_identity(obj, kind)
+    spec = _spec(obj, kind, ns, name)
+    host = spec.get("endpoint")
+    if not isinstance(host, str) or not host or len(host) > 253 or not HOSTNAME.match(host):
+        _fail(kind, ns, name, "spec.endpoint", host, "must be a host name (FQDN)")
+    annotations = meta(obj).get("annotations") or {}
+    tls_text = str(annotations.get(EXTERNAL_TLS_ANNOTATION, "true")).lower()
+    if tls_text not in ("true", "false"):
+        _fail(kind, ns, name, "metadata.annotations[%s]" % EXTERNAL_TLS_ANNOTATION, tls_text, "must be true or false")
+    tls = tls_text == "true"
+    port_text = annotations.get(EXTERNAL_PORT_ANNOTATION, "443" if tls else "80")
+    try:
+        port = int(str(port_text))
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        _fail(kind, ns, name, "metadata.annotations[%s]" % EXTERNAL_PORT_ANNOTATION, port_text,
+              "must be a port from 1 to 65535")
+    return {"key": (ns, name), "host": host.lower(), "port": port, "tls": tls}
+
+
+def parse_tenant_gateway(obj) -> dict:
+    """The Gateway a Tenant names in spec.gatewayRef, each part defaulting as the CRD defaults it."""
+    kind = "Tenant"
+    ns, name = namespace_name(obj)
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    gateway_ref = spec.get("gatewayRef") if isinstance(spec.get("gatewayRef"), dict) else {}
+    gateway = {"namespace": gateway_ref.get("namespace") or DEFAULT_GATEWAY["namespace"],
+               "name": gateway_ref.get("name") or DEFAULT_GATEWAY["name"]}
+    _check_dns_label(kind, ns, name, "spec.gatewayRef.namespace", gateway["namespace"])
+    _check_dns_label(kind, ns, name, "spec.gatewayRef.name", gateway["name"])
+    return gateway
+
+
+def named_models(obj) -> list:
+    """The (namespace, name) models a CR's spec.modelRefs names, read leniently: an invalid CR still
+    blocks its models and reports them in its status."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    refs = spec.get("modelRefs") if isinstance(spec.get("modelRefs"), list) else []
+    return [(r["namespace"], r["name"]) for r in refs
+            if isinstance(r, dict) and isinstance(r.get("namespace"), str) and isinstance(r.get("name"), str)]
+
+
+# ---------------------------------------------------------------------------------------------
+# every CR of a run
+
+
+def unique_objects(objs) -> list:
+    """One object per (kind, namespace, name), sorted by it; identical duplicates collapse, and
+    differing ones resolve by content, so the input order never matters."""
+    chosen = {}
+    for obj in objs:
+        key = (str(obj.get("kind")),) + namespace_name(obj)
+        if key not in chosen:
+            chosen[key] = obj
+        elif json.dumps(obj, sort_keys=True, default=str) > json.dumps(chosen[key], sort_keys=True, default=str):
+            chosen[key] = obj
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def _reject(parsed, kind, obj, exc, models=()):
+    ns, name = namespace_name(obj)
+    parsed["invalid"].append({"kind": kind, "namespace": ns, "name": name, "reason": str(exc)})
+    for model in models:
+        parsed["blocked"].setdefault(model, set()).add("%s %s" % (kind, ref(ns, name)))
+
+
+def _parse_tenants(parsed, tenants):
+    # The first valid Tenant names the gateway; the ones after it are not read at all.
+    for obj in tenants:
+        try:
+            parsed["tenant"] = {"gateway": parse_tenant_gateway(obj), "producer": ref(*namespace_name(obj))}
+            return
+        except InvalidResource as exc:
+            _reject(parsed, "Tenant", obj, exc)
+
+
+def _parse_models(parsed, model_refs, externals):
+    for obj in model_refs:
+        try:
+            model = parse_model_ref(obj)
+        except InvalidResource as exc:
+            ns, name = namespace_name(obj)
+            _reject(parsed, "MaaSModelRef", obj, exc, [(ns, name)] if ns and name else [])
+            continue
+        parsed["models"][model["key"]] = model
+    for obj in externals:
+        try:
+            external = parse_external_model(obj)
+        except InvalidResource as exc:
+            ns, name = namespace_name(obj)
+            _reject(parsed, "ExternalModel", obj, exc, [k for k, m in parsed["models"].items()
+                                                        if m["kind"] == "ExternalModel" and k[0] == ns
+                                                        and m["name"] == name])
+            continue
+        parsed["externals"][external["key"]] = external
+
+
+def _parse_model_users(parsed, kind, objs, parse, into):
+    for obj in objs:
+        named = named_models(obj)
+        parsed["named_models"][(kind,) + namespace_name(obj)] = named
+        try:
+            parsed[into].append(parse(obj))
+        except InvalidResource as exc:
+            _reject(parsed, kind, obj, exc, named)
+
+
+def parse_resources(resources, selection) -> dict:
+    """Every MaaS CR of `resources`, each validated once (other kinds are ignored).
+
+    Returns {"tenant": {gateway, producer} or None, "has_tenant", "models": {key: MaaSModelRef},
+    "externals": {key: ExternalModel}, "policies", "subscriptions", "invalid": [entry],
+    "blocked": {model key: {"Kind ns/name" of the invalid CRs naming it}},
+    "named_models": {(kind, namespace, name): [model key]} for every MaaSAuthPolicy and MaaSSubscription}.
+    """
+    by_kind = {}
+    for obj in unique_objects(resources):
+        by_kind.setdefault(obj.get("kind"), []).append(obj)
+    parsed = {"tenant": None, "has_tenant": bool(by_kind.get("Tenant")), "models": {}, "externals": {},
+              "policies": [], "subscriptions": [], "invalid": [], "blocked": {}, "named_models": {}}
+    _parse_tenants(parsed, by_kind.get("Tenant", []))
+    _parse_models(parsed, by_kind.get("MaaSModelRef", []), by_kind.get("ExternalModel", []))
+    _parse_model_users(parsed, "MaaSAuthPolicy", by_kind.get("MaaSAuthPolicy", []), parse_auth_policy, "policies")
+    _parse_model_users(parsed, "MaaSSubscription", by_kind.get("MaaSSubscription", []),
+                       lambda obj: parse_subscription(obj, selection), "subscriptions")
+    return parsed

@@ -1,0 +1,110 @@
+"""The status written back to MaaS CRs: phases, conditions, and what they say was generated."""
+
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.routes import resolve_model_routes, route_names
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.status import (
+    condition,
+    desired_statuses,
+    status_differs,
+)
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import checked_options, translate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import parse_resources
+
+NO_ROUTES = {"routes": {}, "unresolved": {}, "conflicts": {}}
+
+
+def test_condition_keeps_its_transition_time_while_the_status_holds():
+    before = [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}]
+    assert condition("Ready", "True", "R", "m", 1, before, "NOW")["lastTransitionTime"] == "2026-01-01T00:00:00Z"
+    assert condition("Ready", "False", "R", "m", 1, before, "NOW")["lastTransitionTime"] == "NOW"
+
+
+def test_timestamps_alone_do_not_make_a_status_write():
+    a = {"phase": "Active", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "1"}]}
+    b = {"phase": "Active", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2"}]}
+    assert not status_differs(a, b)
+    assert status_differs(dict(a, phase="Degraded"), b)
+
+
+def subscription(name, refs):
+    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSSubscription",
+            "metadata": {"name": name, "namespace": "mas", "generation": 3},
+            "spec": {"modelRefs": [{"name": r, "namespace": "llm", "tokenRateLimits": [{"limit": 10, "window": "1m"}]}
+                                   for r in refs]}}
+
+
+def statuses_for(sub, missing=(), invalid=None):
+    translation = {"objects": [], "skipped": [],
+                   "invalid": [{"kind": "MaaSSubscription", "namespace": "mas", "name": sub["metadata"]["name"],
+                                "reason": invalid}] if invalid else [],
+                   "missing_models": [{"kind": "MaaSSubscription", "namespace": "mas",
+                                       "name": sub["metadata"]["name"], "model": m} for m in missing]}
+    statuses = desired_statuses([sub], parse_resources([sub], "groups"), translation, NO_ROUTES, "NOW")
+    return statuses[("maas.opendatahub.io/v1alpha1", "MaaSSubscription", "mas", sub["metadata"]["name"])]
+
+
+def test_subscription_phases_follow_missing_models():
+    sub = subscription("gold", ["a", "b"])
+    assert statuses_for(sub)["phase"] == "Active"
+    degraded = statuses_for(sub, missing=["llm/b"])
+    assert degraded["phase"] == "Degraded"
+    assert degraded["conditions"][0]["message"] == "1 of 2 model references are missing: llm/b"
+    assert statuses_for(sub, missing=["llm/a", "llm/b"])["phase"] == "Failed"
+    invalid = statuses_for(sub, invalid="MaaSSubscription mas/gold: spec.x: bad")
+    assert invalid["phase"] == "Failed" and invalid["conditions"][0]["reason"] == "InvalidSpec"
+    assert invalid["conditions"][0]["observedGeneration"] == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# MaaSModelRef and MaaSAuthPolicy, from a real translation
+
+
+GATEWAY = {"namespace": "openshift-ingress", "name": "maas-default-gateway"}
+MAAS = "maas.opendatahub.io/v1alpha1"
+
+
+def model_ref(name="qwen3"):
+    return {"apiVersion": MAAS, "kind": "MaaSModelRef", "metadata": {"name": name, "namespace": "llm"},
+            "spec": {"modelRef": {"kind": "LLMInferenceService", "name": name}}}
+
+
+def access(models=("qwen3",)):
+    return {"apiVersion": MAAS, "kind": "MaaSAuthPolicy", "metadata": {"name": "access", "namespace": "mas"},
+            "spec": {"modelRefs": [{"namespace": "llm", "name": m} for m in models],
+                     "subjects": {"groups": [{"name": "team-a"}]}}}
+
+
+def kserve_route(service, gateway="maas-default-gateway"):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": service + "-route", "namespace": "llm", "labels": {
+                "app.kubernetes.io/name": service, "app.kubernetes.io/component": "llminferenceservice-router",
+                "app.kubernetes.io/part-of": "llminferenceservice"}},
+            "spec": {"parentRefs": [{"name": gateway, "namespace": "openshift-ingress"}],
+                     "hostnames": ["models.example.com"]}}
+
+
+def statuses(resources, httproutes):
+    parsed = parse_resources(resources, "groups")
+    resolved = resolve_model_routes(parsed["models"], httproutes, GATEWAY)
+    translation = translate(parsed, route_names(resolved["routes"]), GATEWAY,
+                            checked_options(resources, gateway=GATEWAY))
+    routing = {"routes": resolved["routes"], "unresolved": resolved["unresolved"], "conflicts": {}}
+    found = desired_statuses(resources, parsed, translation, routing, "NOW")
+    return {key[1:]: status for key, status in found.items()}
+
+
+def test_a_model_waits_for_kserve_but_fails_on_another_gateway():
+    found = statuses([model_ref("waiting"), model_ref("elsewhere"), access(("waiting", "elsewhere"))],
+                     [kserve_route("elsewhere", gateway="public")])
+    waiting, elsewhere = found[("MaaSModelRef", "llm", "waiting")], found[("MaaSModelRef", "llm", "elsewhere")]
+    assert (waiting["phase"], waiting["conditions"][0]["reason"]) == ("Pending", "WaitingForHTTPRoute")
+    assert (elsewhere["phase"], elsewhere["conditions"][0]["reason"]) == ("Failed", "GatewayMismatch")
+    assert "not attached to gateway openshift-ingress/maas-default-gateway" in elsewhere["conditions"][0]["message"]
+
+
+def test_a_ready_model_reports_its_route_and_endpoint_and_its_policy_reports_the_auth_policy():
+    found = statuses([model_ref(), access()], [kserve_route("qwen3")])
+    model = found[("MaaSModelRef", "llm", "qwen3")]
+    assert model["phase"] == "Ready" and model["httpRouteName"] == "qwen3-route"
+    assert model["endpoint"] == "https://models.example.com/llm/qwen3"
+    policy = found[("MaaSAuthPolicy", "mas", "access")]
+    assert [(p["name"], p["ready"]) for p in policy["authPolicies"]] == [("maas-auth-qwen3", True)]
