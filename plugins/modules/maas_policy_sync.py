@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - modelserving.maas.attributes
+  - modelserving.maas.apply_options
 attributes:
   check_mode:
     support: full
@@ -50,8 +51,12 @@ options:
     elements: dict
   selection:
     description:
-      - How a caller's subscription is chosen (SPEC 3.2). V(groups) matches owners in the
-        TokenRateLimitPolicy; V(subscription) lets maas-api select it.
+      - How a request is matched to the token limit of one of the caller's subscriptions.
+      - V(groups) decides in the TokenRateLimitPolicy, by the caller's groups and user name; a
+        caller owning several subscriptions names one in the C(X-MaaS-Subscription) header, else
+        the highest ranked one counts (priority, then largest limit). Group names containing C(,)
+        are rejected in this mode.
+      - V(subscription) lets maas-api select the subscription, and the limit follows its choice.
     type: str
     choices: [groups, subscription]
     default: groups
@@ -70,7 +75,9 @@ options:
     default: maas-controller
   gateway:
     description:
-      - The Gateway policies attach to. Defaults to the C(default-tenant) Tenant's C(spec.gatewayRef).
+      - The Gateway policies attach to and KServe routes must be attached to.
+      - Defaults to the Tenant's C(spec.gatewayRef), else C(openshift-ingress/maas-default-gateway)
+        when there is no Tenant.
     type: dict
     suboptions:
       namespace:
@@ -83,10 +90,28 @@ options:
         required: true
   tiers:
     description:
-      - Optional tier usage policies on the Gateway, each C({name, groups, requests_per_minute, tokens_per_minute}).
+      - Optional usage tiers, as a RateLimitPolicy and a TokenRateLimitPolicy C(maas-tier-usage) on
+        the Gateway that count every caller per minute on every route.
+      - In precedence order, a caller in several tiers counts under the first.
     type: list
     elements: dict
     default: []
+    suboptions:
+      name:
+        description: The tier's name, a DNS-1123 label of at most 40 characters, unique among the tiers.
+        type: str
+        required: true
+      groups:
+        description: The groups whose members are in the tier (names without C(,)).
+        type: list
+        elements: str
+        required: true
+      requests_per_minute:
+        description: Requests per minute per user. Give this, O(tiers[].tokens_per_minute) or both.
+        type: int
+      tokens_per_minute:
+        description: Tokens per minute per user. Give this, O(tiers[].requests_per_minute) or both.
+        type: int
   external_tls:
     description:
       - TLS origination for ExternalModel routes. V(auto) uses BackendTLSPolicy where the cluster
@@ -98,14 +123,6 @@ options:
     description: Seconds Authorino caches maas-api answers.
     type: int
     default: 60
-  field_manager:
-    description: Server-side apply field manager of the generated objects.
-    type: str
-    default: modelserving.maas
-  force_conflicts:
-    description: Take over fields that another server-side applier owns.
-    type: bool
-    default: false
   prune:
     description: Delete generated objects whose producing CRs are gone.
     type: bool
@@ -114,10 +131,6 @@ options:
     description: Write status back to the MaaS CRs read from the cluster.
     type: bool
     default: true
-  workers:
-    description: Concurrent API requests.
-    type: int
-    default: 8
 requirements:
   - kubernetes >= 24.2.0
   - kubernetes.core >= 6.0.0
@@ -132,6 +145,16 @@ EXAMPLES = r"""
 - name: Show what drifted
   ansible.builtin.debug:
     var: sync.drifted
+
+- name: Reconcile with usage tiers on the gateway
+  modelserving.maas.maas_policy_sync:
+    tiers:
+      - name: premium
+        groups: [premium-users]
+        tokens_per_minute: 100000
+      - name: free
+        groups: [system:authenticated]
+        requests_per_minute: 10
 """
 
 RETURN = r"""
@@ -140,6 +163,7 @@ created:
   returned: always
   type: list
   elements: str
+  sample: ["AuthPolicy llm/maas-auth-llama"]
 updated:
   description: Generated objects changed.
   returned: always
@@ -161,20 +185,33 @@ drifted:
   type: list
   elements: str
 skipped:
-  description: Models whose policies were not generated, with the reason.
+  description:
+    - Models (kind C(MaaSModelRef)) whose policies were not generated this run, with C(namespace),
+      C(name) and C(reason). Their existing policies are neither updated nor pruned.
   returned: always
   type: list
   elements: dict
-  sample: [{kind: MaaSModelRef, namespace: llm, name: llama, reason: "MaaSSubscription ...: ..."}]
+  sample: [{kind: MaaSModelRef, namespace: llm, name: llama, reason: "no HTTPRoute resolved for LLMInferenceService llama"}]
 invalid:
-  description: MaaS CRs rejected by validation, with the reason naming the field.
+  description: MaaS CRs rejected by validation, with C(kind), C(namespace), C(name) and a C(reason) naming the field.
   returned: always
   type: list
   elements: dict
+  sample: [{kind: MaaSSubscription, namespace: models-as-a-service, name: gold,
+            reason: 'MaaSSubscription models-as-a-service/gold: spec.modelRefs[0].tokenRateLimits[0].window "7d": days are not allowed (write 24h for a day)'}]
+missing_models:
+  description:
+    - Each reference from a valid MaaSAuthPolicy or MaaSSubscription (C(kind), C(namespace), C(name)) to a
+      model (C(model) as C(namespace/name)) that has no MaaSModelRef or no resolved route.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{kind: MaaSSubscription, namespace: models-as-a-service, name: gold, model: llm/mistral}]
 conflicts:
-  description: Per model (C(ns/name)), AuthPolicies not managed by MaaS that target its HTTPRoute.
+  description: Per model (C(namespace/name)), AuthPolicies not managed by MaaS that target its HTTPRoute.
   returned: always
   type: dict
+  sample: {llm/llama: [llm/legacy-auth]}
 left_alone:
   description: Generated objects not written because they are opted out or not managed by MaaS.
   returned: always
@@ -189,7 +226,20 @@ summary:
   description: Counts for C(set_stats) and AWX.
   returned: always
   type: dict
-  sample: {created: 2, updated: 0, deleted: 1, unchanged: 40, drifted: 0, skipped: 0, invalid: 0, conflicts: 0}
+  sample: {created: 2, updated: 0, deleted: 1, unchanged: 40, drifted: 0, skipped: 0, invalid: 0, conflicts: 0,
+           status_updated: 3}
+diff:
+  description:
+    - One entry per created, updated or deleted object, with C(before), C(after), C(before_header) and
+      C(after_header); server bookkeeping left out.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+errors:
+  description: One message per object that could not be applied, deleted or have its status written.
+  returned: on failure
+  type: list
+  elements: str
 """
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import APPLY_ARG_SPEC, argument_spec, new_module
@@ -210,7 +260,12 @@ OPTIONS = dict(
     managed_by=dict(type="str", default=DEFAULT_MANAGED_BY),
     gateway=dict(type="dict", options=dict(namespace=dict(type="str", required=True),
                                            name=dict(type="str", required=True))),
-    tiers=dict(type="list", elements="dict", default=[]),
+    tiers=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        groups=dict(type="list", elements="str", required=True),
+        requests_per_minute=dict(type="int"),
+        tokens_per_minute=dict(type="int"),
+    )),
     external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
     cache_ttl=dict(type="int", default=60),
     prune=dict(type="bool", default=True),
