@@ -197,8 +197,13 @@ invalid:
   returned: always
   type: list
   elements: dict
-  sample: [{kind: MaaSSubscription, namespace: models-as-a-service, name: gold,
-            reason: 'MaaSSubscription models-as-a-service/gold: spec.modelRefs[0].tokenRateLimits[0].window "7d": days are not allowed (write 24h for a day)'}]
+  sample:
+    - kind: MaaSSubscription
+      namespace: models-as-a-service
+      name: gold
+      reason: >-
+        MaaSSubscription models-as-a-service/gold: spec.modelRefs[0].tokenRateLimits[0].window "7d":
+        days are not allowed (write 24h for a day)
 missing_models:
   description:
     - Each reference from a valid MaaSAuthPolicy or MaaSSubscription (C(kind), C(namespace), C(name)) to a
@@ -264,7 +269,8 @@ OPTIONS = dict(
         name=dict(type="str", required=True),
         groups=dict(type="list", elements="str", required=True),
         requests_per_minute=dict(type="int"),
-        tokens_per_minute=dict(type="int"),
+        # A count of LLM tokens, not a credential: nothing to hide from logs.
+        tokens_per_minute=dict(type="int", no_log=False),
     )),
     external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
     cache_ttl=dict(type="int", default=60),

@@ -51,6 +51,7 @@ SELECTED_NAME = '((%s && "name" in %s) ? %s.name : "")' % (HAS_SI, SI, SI)
 SELECTED_REF = '((%s && "namespace" in %s && "name" in %s) ? %s.namespace + "/" + %s.name : "")' % (
     HAS_SI, SI, SI, SI, SI)
 
+
 def membership_predicate(groups, users) -> str:
     """The caller's groups (a list) or username match one of the subjects (OR over all of them)."""
     terms = []

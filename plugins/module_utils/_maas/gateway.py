@@ -171,7 +171,7 @@ def tier_objects(gateway, tiers, managed_by, producers) -> list:
     for index, tier in enumerate(tiers):
         member = owner_predicate(tier["groups"], [])
         earlier = [owner_predicate(t["groups"], []) for t in tiers[:index]]
-        # One `when` for both policies of a tier: they must agree on who is in it.
+        # Both policies of a tier count the same callers, so they share one `when`.
         when = [{"predicate": all_of([member] + ([negate(any_of(earlier))] if earlier else []))}]
         for key, target, suffix in (("requests_per_minute", requests, "requests"), ("tokens_per_minute", tokens, "tokens")):
             if tier[key] is not None:

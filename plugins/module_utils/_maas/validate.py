@@ -330,6 +330,7 @@ def _parse_tenants(parsed, tenants):
 
 
 def _parse_models(parsed, model_refs, externals):
+    """MaaSModelRefs, then ExternalModels: an invalid ExternalModel blocks the models pointing at it."""
     for obj in model_refs:
         try:
             model = parse_model_ref(obj)
@@ -351,6 +352,7 @@ def _parse_models(parsed, model_refs, externals):
 
 
 def _parse_model_users(parsed, kind, objs, parse, into):
+    """MaaSAuthPolicies or MaaSSubscriptions; the models each names are kept for its status."""
     for obj in objs:
         named = named_models(obj)
         parsed["named_models"][(kind,) + namespace_name(obj)] = named
