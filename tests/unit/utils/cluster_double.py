@@ -237,7 +237,7 @@ class ClusterDouble(object):
         if len(rest) >= 3 and rest[0] == "namespaces" and not (len(rest) == 3 and rest[2] in ("status", "finalize")):
             namespace, rest = rest[1], rest[2:]
         plural = rest[0]
-        kind = next((k for (a, k), (p, _) in KINDS.items() if a == api_version and p == plural), None)
+        kind = next((k for (a, k), info in KINDS.items() if a == api_version and info[0] == plural), None)
         for crd in self._crds():
             names = crd.get("spec", {}).get("names", {})
             if kind is None and names.get("plural") == plural:
@@ -342,7 +342,7 @@ class ClusterDouble(object):
         changed = changed_fields(_without_server_fields(before), _without_server_fields(after))
         if changed:
             manager = field_manager or "unknown"
-            entries = [e for e in after["metadata"].get("managedFields") or []]
+            entries = list(after["metadata"].get("managedFields") or [])
             for entry in entries:
                 for p in leaves(changed):
                     remove_node(entry.get("fieldsV1") or {}, p)

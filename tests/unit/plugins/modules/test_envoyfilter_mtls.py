@@ -27,7 +27,7 @@ def operator_filters():
 
 def run(cluster, check_mode=False, diff=False, **params):
     ctx = context(cluster, check_mode=check_mode, diff=diff)
-    return envoyfilter_mtls.run(params_for(envoyfilter_mtls, namespace=NS, **params), ctx), ctx
+    return envoyfilter_mtls.run(params_for(envoyfilter_mtls, namespace=NS, **params), ctx)
 
 
 def cluster_value(cluster, name, index=0):
@@ -36,14 +36,14 @@ def cluster_value(cluster, name, index=0):
 
 def test_the_operators_filters_get_the_socket_then_a_second_run_writes_nothing():
     cluster = operator_filters()
-    first, _ = run(cluster, clusters=CLUSTERS)
+    first = run(cluster, clusters=CLUSTERS)
     assert first["drifted"] == [AUTH, RATELIMIT] and first["drift_count"] == 2 and first["changed"] is True
     assert first["unchanged"] == [WASM]
     assert cluster_value(cluster, AUTH)["transport_socket"] == mtls_transport_socket()
     assert "transport_socket" not in cluster_value(cluster, WASM, 1)
 
     mark = len(cluster.requests)
-    second, _ = run(cluster, clusters=CLUSTERS)
+    second = run(cluster, clusters=CLUSTERS)
     assert cluster.requests[mark:] == [("list", API, "EnvoyFilter", NS, None, False)]
     assert second["changed"] is False and second["drift_count"] == 0
     assert second["unchanged"] == [AUTH, WASM, RATELIMIT]
@@ -58,7 +58,7 @@ def test_a_filter_outside_the_name_prefix_is_never_touched():
 
 def test_check_mode_reports_the_drift_and_changes_nothing():
     cluster = operator_filters()
-    result, _ = run(cluster, check_mode=True, clusters=CLUSTERS)
+    result = run(cluster, check_mode=True, clusters=CLUSTERS)
     assert result["drifted"] == [AUTH, RATELIMIT] and result["changed"] is True
     assert ("patch", API, "EnvoyFilter", NS, AUTH, True) in cluster.requests
     assert cluster.writes() == []
@@ -68,13 +68,13 @@ def test_check_mode_reports_the_drift_and_changes_nothing():
 def test_absent_takes_the_socket_out_again():
     cluster = operator_filters()
     run(cluster, clusters=CLUSTERS)
-    result, _ = run(cluster, clusters=CLUSTERS, state="absent")
+    result = run(cluster, clusters=CLUSTERS, state="absent")
     assert result["drifted"] == [AUTH, RATELIMIT]
     assert "transport_socket" not in cluster_value(cluster, AUTH)
 
 
 def test_diff_mode_shows_the_filter_before_and_after():
-    result, _ = run(operator_filters(), diff=True, clusters=["kuadrant-auth-service"])
+    result = run(operator_filters(), diff=True, clusters=["kuadrant-auth-service"])
     [entry] = result["diff"]
     assert entry["before_header"] == "EnvoyFilter %s/%s" % (NS, AUTH)
     assert entry["after"]["spec"]["configPatches"][0]["patch"]["value"]["transport_socket"] == mtls_transport_socket()
@@ -89,7 +89,7 @@ def test_an_operator_rewrite_between_read_and_write_is_counted_and_retried():
         return stale
 
     cluster.fail[("patch", "EnvoyFilter", AUTH)] = [rewrite_then_refuse]
-    result, _ = run(cluster, clusters=["kuadrant-auth-service"])
+    result = run(cluster, clusters=["kuadrant-auth-service"])
     assert result["conflicts"] == 1 and result["drifted"] == [AUTH]
     assert cluster_value(cluster, AUTH)["transport_socket"] == mtls_transport_socket()
 
@@ -112,4 +112,3 @@ def test_a_malformed_cluster_patch_fails_naming_the_filter_and_field_before_any_
     assert failure.value.result["errors"] == [failure.value.msg]
     assert ("list", API, "EnvoyFilter", NS, None, False) in cluster.requests
     assert cluster.writes() == []
-

@@ -20,7 +20,7 @@ BUNDLE = {"name": "maas-ca-bundle", "namespace": "kuadrant-system"}
 def run(cluster, check_mode=False, diff=False, **params):
     params.setdefault("ca", CA)
     ctx = context(cluster, check_mode=check_mode, diff=diff)
-    return tls_certificate.run(params_for(tls_certificate, **params), ctx), ctx
+    return tls_certificate.run(params_for(tls_certificate, **params), ctx)
 
 
 def secret(cluster, name):
@@ -29,7 +29,7 @@ def secret(cluster, name):
 
 def test_a_ca_and_a_leaf_are_issued_then_a_second_run_keeps_them_without_writing():
     cluster = ClusterDouble()
-    first, _ = run(cluster, certificates=[LEAF], ca_bundles=[BUNDLE])
+    first = run(cluster, certificates=[LEAF], ca_bundles=[BUNDLE])
     assert first["changed"] is True
     assert (first["ca"]["action"], first["certificates"][0]["action"]) == ("created", "created")
     assert first["ca_bundles"] == [dict(BUNDLE, action="created")]
@@ -42,7 +42,7 @@ def test_a_ca_and_a_leaf_are_issued_then_a_second_run_keeps_them_without_writing
 
     assert [w[0] for w in cluster.writes()] == ["apply"] * 3
     mark = len(cluster.requests)
-    second, _ = run(cluster, certificates=[LEAF], ca_bundles=[BUNDLE])
+    second = run(cluster, certificates=[LEAF], ca_bundles=[BUNDLE])
     assert [r[0] for r in cluster.requests[mark:]] == ["get"] * 3
     assert second["changed"] is False
     assert (second["ca"]["action"], second["certificates"][0]["action"]) == ("unchanged", "unchanged")
@@ -52,19 +52,19 @@ def test_a_ca_and_a_leaf_are_issued_then_a_second_run_keeps_them_without_writing
 
 def test_private_keys_never_appear_in_the_result_or_the_diff():
     cluster = ClusterDouble()
-    result, _ = run(cluster, diff=True, certificates=[LEAF])
+    result = run(cluster, diff=True, certificates=[LEAF])
     shown = json.dumps(result)
     for name in ("maas-ca", LEAF["name"]):
         key = secret(cluster, name)["data"]["tls.key"]
         assert key not in shown and base64.b64decode(key).decode() not in shown
-    assert {entry["after_header"] for entry in result["diff"]} == {"Secret %s/maas-ca" % NS,
-                                                                    "Secret %s/%s" % (NS, LEAF["name"])}
+    headers = {entry["after_header"] for entry in result["diff"]}
+    assert headers == {"Secret %s/maas-ca" % NS, "Secret %s/%s" % (NS, LEAF["name"])}
     assert all(v.startswith("sha256:") for entry in result["diff"] for v in entry["after"]["data"].values())
 
 
 def test_check_mode_decides_as_a_real_run_and_writes_nothing():
     cluster = ClusterDouble()
-    result, _ = run(cluster, check_mode=True, certificates=[LEAF])
+    result = run(cluster, check_mode=True, certificates=[LEAF])
     assert result["changed"] is True and result["certificates"][0]["action"] == "created"
     assert ("apply", "v1", "Secret", NS, LEAF["name"], True) in cluster.requests
     assert cluster.writes() == []
@@ -74,7 +74,7 @@ def test_changed_names_issue_the_leaf_again_and_keep_the_ca():
     cluster = ClusterDouble()
     run(cluster, certificates=[LEAF])
     wider = dict(LEAF, dns_names=LEAF["dns_names"] + ["maas-api.opendatahub.svc.cluster.local"])
-    result, _ = run(cluster, certificates=[wider])
+    result = run(cluster, certificates=[wider])
     assert result["ca"]["action"] == "unchanged"
     assert result["certificates"][0]["action"] == "renewed"
     assert result["certificates"][0]["reason"].startswith("subject alternative names changed")
@@ -84,7 +84,7 @@ def test_changed_names_issue_the_leaf_again_and_keep_the_ca():
 def test_absent_deletes_the_leaf_and_keeps_the_ca():
     cluster = ClusterDouble()
     run(cluster, certificates=[LEAF])
-    result, _ = run(cluster, state="absent", certificates=[LEAF])
+    result = run(cluster, state="absent", certificates=[LEAF])
     assert result["changed"] is True
     assert result["ca"]["action"] == "unchanged" and result["certificates"][0]["action"] == "deleted"
     assert secret(cluster, LEAF["name"]) is None and secret(cluster, "maas-ca") is not None

@@ -51,7 +51,7 @@ def server(ca, tmp_path_factory):
     def serve():
         while not stop.is_set():
             try:
-                conn, _ = listener.accept()
+                conn = listener.accept()[0]
             except socket.timeout:
                 continue
             try:

@@ -35,14 +35,13 @@ def cluster_issuing(*objects):
     return cluster
 
 
-def run(cluster, check_mode=False, **params):
-    ctx = context(cluster, check_mode=check_mode)
-    return token_audience.run(params_for(token_audience, **params), ctx), ctx
+def run(cluster, **params):
+    return token_audience.run(params_for(token_audience, **params), context(cluster))
 
 
 def test_the_audience_is_read_from_a_dry_run_token_request_that_is_never_returned():
     cluster = cluster_issuing(service_account())
-    result, _ = run(cluster, namespace="opendatahub")
+    result = run(cluster, namespace="opendatahub")
     assert result == {"changed": False, "source": "token_request", "detected": [ISSUER], "issuer": ISSUER,
                       "audiences": [ISSUER, "maas-default-gateway-sa"]}
     assert cluster.requests == [("create", "v1", "ServiceAccount", "opendatahub", "default", True)]
@@ -56,17 +55,18 @@ def test_override_makes_no_request():
     assert cluster.requests, "detection requests a token"
 
     untouched = cluster_issuing(service_account())
-    result, _ = run(untouched, override_audiences=["https://oidc.example.com/cluster", " "])
+    result = run(untouched, override_audiences=["https://oidc.example.com/cluster", " "])
     assert result == {"changed": False, "source": "override", "detected": [], "issuer": None,
                       "audiences": ["https://oidc.example.com/cluster", "maas-default-gateway-sa"]}
     assert untouched.requests == []
 
 
 def test_check_mode_reads_the_audience_with_default_default_when_the_namespace_is_not_there_yet():
-    cluster = cluster_issuing(service_account("default"), {"apiVersion": "v1", "kind": "Namespace",
-                                                            "metadata": {"name": "default"}})
+    cluster = cluster_issuing(service_account("default"),
+                              {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
     cluster.strict_namespaces = True
-    result, ctx = run(cluster, check_mode=True, namespace="opendatahub")
+    ctx = context(cluster, check_mode=True)
+    result = token_audience.run(params_for(token_audience, namespace="opendatahub"), ctx)
     assert result["detected"] == [ISSUER]
     assert [r[3] for r in cluster.requests] == ["opendatahub", "default"]
     assert ctx.warnings == ["namespace opendatahub does not exist yet (an earlier task would create it): check "
