@@ -94,7 +94,7 @@ def test_crs_become_policies_and_statuses(world):
     auth, trlp = world.auth("llama"), world.trlp("llama")
     assert auth["spec"]["targetRef"] == {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
                                          "name": "llama-kserve-route"}
-    assert f"{TENANT_NS}-team-a-basic-llama-tokens" in trlp["spec"]["limits"]
+    assert f"{TENANT_NS}/team-a-basic@{world.ns}/llama" in trlp["spec"]["limits"]
     assert trlp["metadata"]["annotations"]["maas.opendatahub.io/producers"] == f"{TENANT_NS}/team-a-basic"
     assert world.plane.get("authpolicies.kuadrant.io", "gateway-default-auth", "openshift-ingress") is not None
     assert world.status("maassubscription", "team-a-basic")["phase"] == "Active"
@@ -124,13 +124,13 @@ def test_deleting_a_subscription_rebuilds_the_trlp_and_the_last_one_removes_it(w
     world.subscription("basic", ["llama"], limit=100)
     world.subscription("premium", ["llama"], groups=("team-b",), limit=5000, priority=10)
     world.sync()
-    assert len([k for k in world.trlp("llama")["spec"]["limits"] if k.endswith("-tokens")]) == 2
+    assert len([k for k in world.trlp("llama")["spec"]["limits"] if ":" not in k]) == 2
 
     world.plane.kubectl("delete", "maassubscription", "premium", "-n", TENANT_NS)
     rebuilt = world.sync()
     assert rebuilt["updated"] == [f"TokenRateLimitPolicy {world.ns}/maas-trlp-llama"]
     limits = world.trlp("llama")["spec"]["limits"]
-    assert f"{TENANT_NS}-basic-llama-tokens" in limits and f"{TENANT_NS}-premium-llama-tokens" not in limits
+    assert f"{TENANT_NS}/basic@{world.ns}/llama" in limits and f"{TENANT_NS}/premium@{world.ns}/llama" not in limits
     assert world.trlp("llama")["metadata"]["annotations"]["maas.opendatahub.io/producers"] == f"{TENANT_NS}/basic"
 
     world.plane.kubectl("delete", "maassubscription", "basic", "-n", TENANT_NS)
@@ -162,10 +162,10 @@ def test_a_hand_edited_policy_is_restored(world):
     world.access("team-a-access", ["llama"])
     world.subscription("basic", ["llama"], limit=1000)
     world.sync()
-    key = f"{TENANT_NS}-basic-llama-tokens"
+    key = f"{TENANT_NS}/basic@{world.ns}/llama"
     world.plane.kubectl("patch", "tokenratelimitpolicies.kuadrant.io", "maas-trlp-llama", "-n", world.ns,
-                        "--type=json", "-p", json.dumps([{"op": "replace",
-                                                         "path": f"/spec/limits/{key}/rates/0/limit", "value": 999999}]))
+                        "--type=json", "-p", json.dumps([{"op": "replace", "value": 999999,
+                                                         "path": f"/spec/limits/{key.replace('/', '~1')}/rates/0/limit"}]))
 
     result = world.sync()
     assert result["drifted"] == [f"TokenRateLimitPolicy {world.ns}/maas-trlp-llama"]
@@ -183,7 +183,7 @@ def test_a_policy_marked_unmanaged_is_left_alone(world):
     world.subscription("basic", ["llama"], limit=2000)
     changed = world.sync()
     assert f"TokenRateLimitPolicy {world.ns}/maas-trlp-llama" in changed["left_alone"]
-    assert world.trlp("llama")["spec"]["limits"][f"{TENANT_NS}-basic-llama-tokens"]["rates"][0]["limit"] == 1000
+    assert world.trlp("llama")["spec"]["limits"][f"{TENANT_NS}/basic@{world.ns}/llama"]["rates"][0]["limit"] == 1000
 
     world.plane.kubectl("delete", "maassubscription", "basic", "-n", TENANT_NS)
     world.sync()
@@ -288,10 +288,10 @@ def test_scheduled_reconcile_playbook_publishes_what_it_changed(world):
     assert again.changed == 0
     assert again.output["global_custom_stats"]["policies_created"] == 0
 
-    key = f"{TENANT_NS}-basic-llama-tokens"
+    key = f"{TENANT_NS}/basic@{world.ns}/llama"
     world.plane.kubectl("patch", "tokenratelimitpolicies.kuadrant.io", "maas-trlp-llama", "-n", world.ns,
-                        "--type=json", "-p", json.dumps([{"op": "replace",
-                                                         "path": f"/spec/limits/{key}/rates/0/limit", "value": 1}]))
+                        "--type=json", "-p", json.dumps([{"op": "replace", "value": 1,
+                                                         "path": f"/spec/limits/{key.replace('/', '~1')}/rates/0/limit"}]))
     drifted = world.plane.playbook(playbook, extra_vars={"maas_reconcile_mtls": False})
     assert drifted.ok, drifted.explain()
     assert drifted.output["global_custom_stats"]["drift_count"] == 1

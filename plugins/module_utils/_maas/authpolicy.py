@@ -22,6 +22,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     SUBSCRIPTION_HEADER,
     auth_policy_name,
     metadata,
+    model_key_suffix,
     ref,
     target_ref,
 )
@@ -65,7 +66,7 @@ def membership_predicate(groups, users) -> str:
 def _selected_subscription_key(model) -> str:
     """`<ns>/<subscription>@<ns>/<model>` of the subscription maas-api selected, "" when none."""
     return ('((%s && "namespace" in %s && "name" in %s) ? %s.namespace + "/" + %s.name + %s : "")'
-            % (HAS_SI, SI, SI, SI, SI, cel_string("@%s/%s" % model)))
+            % (HAS_SI, SI, SI, SI, SI, cel_string(model_key_suffix(model))))
 
 
 def _pattern(predicate, priority) -> dict:

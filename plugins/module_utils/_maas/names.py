@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import re
 
 MAAS_GROUP = "maas.opendatahub.io"
 MAAS_API_VERSION = MAAS_GROUP + "/v1alpha1"
@@ -95,17 +96,31 @@ def namespace_name(obj):
     return str(found.get("namespace") or ""), str(found.get("name") or "")
 
 
+# How a hashed name ends: '-' and ten hex digits. A name that is not hashed never ends so.
+_HASH_SUFFIX = re.compile(r"-[0-9a-f]{10}\Z")
+_DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
+
+
 def short_name(prefix, name, limit):
-    """`prefix + name`, or a truncated form with a stable hash suffix when that exceeds `limit`."""
+    """A DNS-1035 label (what a Service name must be) for `name`, distinct for distinct names.
+
+    `prefix + name` when that is a label of at most `limit` characters and does not end like a
+    hashed name; otherwise `prefix` and the start of `name` (dots made dashes) cut to fit, then '-'
+    and the first ten hex digits of the SHA-256 of `name`. The plain forms never end in a hash
+    suffix and the hashed forms always do, so a plain name can never be crafted to equal a hashed
+    one; two hashed names meet only if 40 bits of SHA-256 do.
+    """
     full = prefix + name
-    if len(full) <= limit:
+    if len(full) <= limit and _DNS_1035_LABEL.match(full) and not _HASH_SUFFIX.search(full):
         return full
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
-    return full[:limit - 11].rstrip("-.") + "-" + digest
+    return (prefix + name.replace(".", "-"))[:limit - 11].rstrip("-") + "-" + digest
 
 
 def auth_policy_name(model):
-    """The AuthPolicy that enforces MaaSAuthPolicies on model (namespace, name)."""
+    """The AuthPolicy that enforces MaaSAuthPolicies on model (namespace, name).
+
+    It lives in the model's namespace and model names are DNS labels: one name per model."""
     return "maas-auth-" + model[1]
 
 
@@ -115,18 +130,63 @@ def trlp_name(model):
 
 
 def external_route_name(target):
-    """The HTTPRoute generated for ExternalModel `target`."""
+    """The HTTPRoute generated for ExternalModel `target`, in the ExternalModel's namespace.
+
+    One per ExternalModel, so two MaaSModelRefs of one namespace cannot share a target (validate
+    rejects them)."""
     return "maas-" + target
 
 
 def external_service_name(target):
-    """The ExternalName Service (and its TLS policy) generated for ExternalModel `target`."""
+    """The ExternalName Service (and its TLS policy) generated for ExternalModel `target`.
+
+    A Service name is a DNS-1035 label of at most 63 characters; an ExternalModel name may hold
+    dots and run to 253, so those are hashed (short_name)."""
     return short_name("maas-", target, 63)
 
 
-def token_limit_key(subscription_namespace, subscription, model):
-    """The TokenRateLimitPolicy limit that counts a subscription's tokens on a model."""
-    return "%s-%s-%s-tokens" % (subscription_namespace, subscription, model)
+# TokenRateLimitPolicy limit keys. Every key carries the full identity of what it limits, joined by
+# characters no Kubernetes name can hold ('/', '@', ':'), so no two (namespace, name, model) share
+# a key: `team/a-gold` and `team-a/gold` are different subscriptions and keep different limits.
+# Kuadrant accepts any string as a key (it sanitises it and adds a hash of it for Limitador).
+#
+# Changing a key format is safe: the TokenRateLimitPolicy of a model is rebuilt whole and written in
+# one server-side apply, which replaces the old keys by the new ones in the same write. Keep it so:
+# a two-step write (add the new keys, later drop the old) would enforce both in between, and keep
+# both for good when the second step fails.
+
+
+def model_key_suffix(model) -> str:
+    """`@<modelNs>/<model>`: what follows the subscription in a subscription key."""
+    return "@" + ref(*model)
+
+
+def subscription_key(subscription_namespace, subscription, model) -> str:
+    """`<subNs>/<sub>@<modelNs>/<model>`: maas-api's key of a subscription on a model (its
+    selected_subscription_key). A namespace holds no '/' and a name no '@', so the key splits back."""
+    return ref(subscription_namespace, subscription) + model_key_suffix(model)
+
+
+def token_limit_key(subscription_namespace, subscription, model) -> str:
+    """The limit that counts a subscription's tokens on model (namespace, name): its subscription key.
+
+    It used to be `<subNs>-<sub>-<model>-tokens`, the same for `team/a-gold` and `team-a/gold`."""
+    return subscription_key(subscription_namespace, subscription, model)
+
+
+def deny_not_member_key(subscription_namespace, subscription, model) -> str:
+    """groups mode: the limit 0 for a caller naming this subscription without owning it."""
+    return "deny-not-member:" + subscription_key(subscription_namespace, subscription, model)
+
+
+def deny_unsubscribed_key(model) -> str:
+    """groups mode: the limit 0 for a caller owning none of the model's subscriptions."""
+    return "deny-unsubscribed:" + ref(*model)
+
+
+def deny_invalid_header_key(model) -> str:
+    """groups mode: the limit 0 for a subscription header naming none of the model's subscriptions."""
+    return "deny-invalid-header:" + ref(*model)
 
 
 def target_ref(kind, name):

@@ -12,6 +12,9 @@ its limit depends on the selection mode:
   owns counts; deny entries (limit 0) stop callers without a subscription, callers naming one they
   do not own, and headers naming none of the model's subscriptions.
 - `subscription`: maas-api selected the subscription; the limit matches its key.
+
+Every limit key comes from names (`<subNs>/<sub>@<modelNs>/<model>` for a subscription's tokens),
+so no two subscriptions share one; the policy is rebuilt whole on every run, never patched key by key.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,8 +31,11 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     SUBSCRIPTION_HEADER,
     TOKEN_RATE_LIMIT_POLICY,
+    deny_invalid_header_key,
+    deny_not_member_key,
+    deny_unsubscribed_key,
     metadata,
-    ref,
+    subscription_key,
     target_ref,
     token_limit_key,
     trlp_name,
@@ -118,7 +124,7 @@ def _chosen_limits(model, ranked, owns, memo) -> dict:
                          all_of([_header_is(sub["name_literal"])]
                                 + ([negate(_owns_any(higher_same_name, memo))] if higher_same_name else []))])
         default = all_of([negate(HAS_HEADER)] + ([negate(_owns_any(higher, memo))] if higher else []))
-        limits[token_limit_key(sub["namespace"], sub["name"], model[1])] = _token_limit(
+        limits[token_limit_key(sub["namespace"], sub["name"], model)] = _token_limit(
             sub, model, [owns[sub["ref"]], any_of([picked, default])])
     return limits
 
@@ -126,24 +132,22 @@ def _chosen_limits(model, ranked, owns, memo) -> dict:
 def _deny_limits(model, ranked, owns, memo) -> dict:
     """groups mode: limit 0 for a header naming a subscription the caller does not own, for callers
     who own none, and for a header naming no subscription of this model."""
-    name = model[1]
     limits = {}
     for sub in ranked:
         same_name = [s for s in ranked if s["name"] == sub["name"]]
         if len(same_name) == 1:
             not_member = all_of([_header_names(sub), negate(owns[sub["ref"]])])
-            key = "deny-not-member-%s-%s" % (sub["name"], name)
         else:
             not_member = any_of([all_of([_header_is(sub["ref_literal"]), negate(owns[sub["ref"]])]),
                                  all_of([_header_is(sub["name_literal"]), negate(_owns_any(same_name, memo))])])
-            key = "deny-not-member-%s-%s-%s" % (sub["namespace"], sub["name"], name)
-        limits[key] = {"rates": _deny(), "when": [{"predicate": not_member}]}
-    limits["deny-unsubscribed-%s" % name] = {
+        limits[deny_not_member_key(sub["namespace"], sub["name"], model)] = {
+            "rates": _deny(), "when": [{"predicate": not_member}]}
+    limits[deny_unsubscribed_key(model)] = {
         "rates": _deny(),
         "when": [{"predicate": negate(_owns_any(ranked, memo))}],
     }
     accepted = sorted(set([s["ref_literal"] for s in ranked] + [s["name_literal"] for s in ranked]))
-    limits["deny-invalid-header-%s" % name] = {
+    limits[deny_invalid_header_key(model)] = {
         "rates": _deny(),
         "when": [{"predicate": all_of([HAS_HEADER, negate(any_of(["%s == %s" % (HEADER, v) for v in accepted]))])}],
     }
@@ -166,10 +170,10 @@ def subscription_mode_limits(model, ranked) -> dict:
     """spec.limits for the `subscription` selection mode: maas-api selected the subscription."""
     limits = {}
     for sub in ranked:
-        key = "%s@%s" % (sub["ref"], ref(*model))
+        key = subscription_key(sub["namespace"], sub["name"], model)
         selected = ("has(auth.identity.selected_subscription_key) && auth.identity.selected_subscription_key == %s && %s"
                     % (cel_string(key), NOT_MODELS_LIST))
-        limits[token_limit_key(sub["namespace"], sub["name"], model[1])] = _token_limit(sub, model, [selected])
+        limits[token_limit_key(sub["namespace"], sub["name"], model)] = _token_limit(sub, model, [selected])
     return limits
 
 

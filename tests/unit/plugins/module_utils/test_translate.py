@@ -143,8 +143,8 @@ def test_deleting_a_subscription_rebuilds_the_model_policy_without_it():
     both = generate([model(), subscription("gold"), subscription("free", groups=("everyone",))], routes=ROUTES)
     one = generate([model(), subscription("free", groups=("everyone",))], routes=ROUTES)
     limits = [o for o in one["objects"] if o["metadata"]["name"] == "maas-trlp-qwen3"][0]["spec"]["limits"]
-    assert "models-as-a-service-gold-qwen3-tokens" not in limits
-    assert "models-as-a-service-free-qwen3-tokens" in limits
+    assert "models-as-a-service/gold@llm/qwen3" not in limits
+    assert "models-as-a-service/free@llm/qwen3" in limits
     assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" in names(both)
     none = generate([model()], routes=ROUTES)
     assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" not in names(none)

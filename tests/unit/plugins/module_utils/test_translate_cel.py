@@ -18,6 +18,12 @@ from translate_support import CelEngine, activation, build_cel_engine, golden_ca
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.authpolicy import membership_predicate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    deny_invalid_header_key,
+    deny_not_member_key,
+    deny_unsubscribed_key,
+    token_limit_key,
+)
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.tokenratelimit import owner_predicate
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import DNS_SUBDOMAIN
@@ -110,8 +116,11 @@ def gold_and_free():
     return trlp_of(result)
 
 
-GOLD = "models-as-a-service-gold-qwen3-tokens"
-FREE = "models-as-a-service-free-qwen3-tokens"
+GOLD = "models-as-a-service/gold@llm/qwen3"
+FREE = "models-as-a-service/free@llm/qwen3"
+NOT_GOLD = "deny-not-member:models-as-a-service/gold@llm/qwen3"
+INVALID_HEADER = "deny-invalid-header:llm/qwen3"
+UNSUBSCRIBED = "deny-unsubscribed:llm/qwen3"
 
 
 @pytest.mark.parametrize("shim", [False, True], ids=["cel", "wasm-shim"])
@@ -121,13 +130,13 @@ FREE = "models-as-a-service-free-qwen3-tokens"
     (["team-a", "system:authenticated"], "bob", "models-as-a-service/free", {FREE}),
     (["team-a", "system:authenticated"], "bob", "gold", {GOLD}),
     (["system:authenticated"], "carol", None, {FREE}),
-    (["system:authenticated"], "carol", "gold", {"deny-not-member-gold-qwen3"}),
-    (["system:authenticated"], "carol", "platinum", {"deny-invalid-header-qwen3"}),
-    (["system:authenticated"], "carol", "", {"deny-invalid-header-qwen3"}),
-    ([], "dave", None, {"deny-unsubscribed-qwen3"}),
-    (None, None, None, {"deny-unsubscribed-qwen3"}),
-    (None, None, "gold", {"deny-unsubscribed-qwen3", "deny-not-member-gold-qwen3"}),
-    (["team-ab"], "eve", None, {"deny-unsubscribed-qwen3"}),
+    (["system:authenticated"], "carol", "gold", {NOT_GOLD}),
+    (["system:authenticated"], "carol", "platinum", {INVALID_HEADER}),
+    (["system:authenticated"], "carol", "", {INVALID_HEADER}),
+    ([], "dave", None, {UNSUBSCRIBED}),
+    (None, None, None, {UNSUBSCRIBED}),
+    (None, None, "gold", {UNSUBSCRIBED, NOT_GOLD}),
+    (["team-ab"], "eve", None, {UNSUBSCRIBED}),
 ])
 def test_exactly_the_right_limit_applies(cel, gold_and_free, groups, user, header, expected, shim):
     headers = {"x-maas-subscription": header} if header is not None else {}
@@ -156,20 +165,17 @@ def expected_firing(subs, groups, user, header):
     owned = [s for s in order if owns(s, groups, user)]
 
     def key(s):
-        return "%s-%s-%s-tokens" % (s["metadata"]["namespace"], s["metadata"]["name"], MODEL[1])
+        return token_limit_key(s["metadata"]["namespace"], s["metadata"]["name"], MODEL)
 
     def ref(s):
         return "%s/%s" % (s["metadata"]["namespace"], s["metadata"]["name"])
 
     def deny_key(s):
-        shared = [t for t in subs if t["metadata"]["name"] == s["metadata"]["name"]]
-        if len(shared) == 1:
-            return "deny-not-member-%s-%s" % (s["metadata"]["name"], MODEL[1])
-        return "deny-not-member-%s-%s-%s" % (s["metadata"]["namespace"], s["metadata"]["name"], MODEL[1])
+        return deny_not_member_key(s["metadata"]["namespace"], s["metadata"]["name"], MODEL)
 
     fired = set()
     if not owned:
-        fired.add("deny-unsubscribed-%s" % MODEL[1])
+        fired.add(deny_unsubscribed_key(MODEL))
     if header is None:
         if owned:
             fired.add(key(owned[0]))
@@ -177,7 +183,7 @@ def expected_firing(subs, groups, user, header):
     exact = [s for s in order if ref(s) == header]
     bare = [s for s in order if s["metadata"]["name"] == header]
     if not exact and not bare:
-        fired.add("deny-invalid-header-%s" % MODEL[1])
+        fired.add(deny_invalid_header_key(MODEL))
         return fired
     if exact:
         if owns(exact[0], groups, user):
@@ -208,10 +214,12 @@ def subscription_sets(draw):
         if (ns, name) in seen:
             continue
         seen.add((ns, name))
+        # A subscription must name an owner (one that names nobody is rejected).
+        groups = draw(st.lists(st.sampled_from(GROUP_POOL), max_size=2, unique=True))
         subs.append(subscription(
             name, ns=ns,
-            groups=draw(st.lists(st.sampled_from(GROUP_POOL), max_size=2, unique=True)),
-            users=draw(st.lists(st.sampled_from(USER_POOL), max_size=1, unique=True)),
+            groups=groups,
+            users=draw(st.lists(st.sampled_from(USER_POOL), min_size=0 if groups else 1, max_size=1, unique=True)),
             priority=draw(st.integers(min_value=0, max_value=2)),
             limit=draw(st.sampled_from([100, 1000]))))
     return subs
@@ -230,7 +238,7 @@ def test_the_header_and_the_ranking_pick_exactly_one_owned_subscription(cel, sub
     headers = {"x-maas-subscription": header} if header is not None else {}
     actual = firing(cel, trlp_of(result), identity_of(groups, user), headers, shim=shim)
     assert actual == expected_firing(subs, groups, user, header)
-    assert len([k for k in actual if k.endswith("-tokens")]) <= 1
+    assert len([k for k in actual if ":" not in k]) <= 1  # deny keys hold a ":", token keys never do
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,18 +372,17 @@ def test_no_group_name_can_match_a_caller_outside_that_group(cel, name, other, s
     trlp = trlp_of(result)
     assume("," not in other)
     member = firing(cel, trlp, identity_of([other, name], "u"), shim=shim)
-    assert "models-as-a-service-gold-qwen3-tokens" in member
+    assert GOLD in member
     outsider = firing(cel, trlp, identity_of([other], "u"), shim=shim)
-    assert ("models-as-a-service-gold-qwen3-tokens" in outsider) == (other == name)
+    assert (GOLD in outsider) == (other == name)
 
 
 @SETTINGS
 @given(name=HOSTILE, other=HOSTILE, shim=st.booleans())
 def test_no_user_name_can_match_another_user(cel, name, other, shim):
     trlp = trlp_of(generate([MODEL_REF, subscription("gold", users=[name])], routes=ROUTES))
-    assert "models-as-a-service-gold-qwen3-tokens" in firing(cel, trlp, identity_of([], name), shim=shim)
-    assert ("models-as-a-service-gold-qwen3-tokens" in firing(cel, trlp, identity_of([], other), shim=shim)) == (
-        other == name)
+    assert GOLD in firing(cel, trlp, identity_of([], name), shim=shim)
+    assert (GOLD in firing(cel, trlp, identity_of([], other), shim=shim)) == (other == name)
 
 
 @SETTINGS
@@ -398,7 +405,7 @@ def test_subscription_names_are_dns_names_or_rejected_and_headers_match_only_the
         assert result["invalid"][0]["reason"].startswith("MaaSSubscription models-as-a-service/%s: metadata.name" % name)
         return
     trlp = trlp_of(result)
-    key = "models-as-a-service-%s-qwen3-tokens" % name
+    key = "models-as-a-service/%s@llm/qwen3" % name
     fired = firing(cel, trlp, identity_of(["g"], "u"), {"x-maas-subscription": header})
     assert (key in fired) == (header in (name, "models-as-a-service/" + name))
 
