@@ -16,6 +16,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Sequence
 
 import yaml
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(REPO / "hack"))
 import localcluster  # noqa: E402
 
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+AUTOMATION_USER = "maas-automation"
 
 
 class Plane:
@@ -170,12 +172,48 @@ class Plane:
         path = self.state_dir / "audit.log"
         return path.stat().st_size if path.exists() else 0
 
-    def requests_since(self, mark: int, user: str = "maas-automation") -> list[dict]:
+    def requests_since(self, mark: int, user: str = AUTOMATION_USER) -> list[dict]:
         """Audit events (ResponseComplete) of `user` written after `mark`."""
         self._settle_audit()
+        return self._events(mark, None, user)
+
+    def audited(self, mark: int, must_see: Sequence[str] = (), user: str = AUTOMATION_USER) -> list[dict]:
+        """`requests_since(mark)`, once the audit log is shown to hold what the run under test sent.
+
+        An assertion about what a run did not send ("no write", "only dry runs", "no request") passes
+        on an empty or misread log, or on requests sent as another user, unless the log first shows
+        requests the run must have made. `must_see` names them as "verb resource" or
+        "verb resource/subresource" ("list envoyfilters", "create serviceaccounts/token"); each must be
+        there. For a run that must send nothing at all, leave it empty: a probe request is then sent
+        as `user` after the run, must appear after it, and is not returned.
+        """
+        if must_see:
+            events = self.requests_since(mark, user)
+            seen = {request_key(e) for e in events}
+            missing = [request for request in must_see if request not in seen]
+            if missing:
+                raise AssertionError(
+                    f"the audit log since the mark has no {', '.join(missing)} from {user} (it has "
+                    f"{', '.join(sorted(seen)) or 'nothing'}): it is empty, was misread, or the run "
+                    f"sent its requests as someone else, so what it did not send cannot be judged")
+            return events
+        if user != AUTOMATION_USER:
+            raise ValueError(f"a probe can only be sent as {AUTOMATION_USER}")
+        end = self.audit_mark()
+        probe = f"audit-probe-{uuid.uuid4().hex[:12]}"
+        subprocess.run([self.kubectl_bin, "--kubeconfig", str(self.automation_kubeconfig), "get", "--raw",
+                        f"/api/v1/namespaces/{probe}"], capture_output=True, check=False)
+        self._settle_audit()
+        if not [e for e in self._events(end, None, user) if e.get("objectRef", {}).get("name") == probe]:
+            raise AssertionError(f"the audit log does not show the probe request {user} sent (GET namespace "
+                                 f"{probe}): it is not being written or was misread, so 'no request' cannot be judged")
+        return self._events(mark, end, user)
+
+    def _events(self, start: int, end: int | None, user: str) -> list[dict]:
         with open(self.state_dir / "audit.log", "rb") as log:
-            log.seek(mark)
-            events = [json.loads(line) for line in log.read().splitlines() if line.strip()]
+            log.seek(start)
+            data = log.read() if end is None else log.read(max(0, end - start))
+        events = [json.loads(line) for line in data.splitlines() if line.strip()]
         return [e for e in events if e.get("user", {}).get("username") == user
                 and e.get("stage") == "ResponseComplete"]
 
@@ -189,6 +227,14 @@ class Plane:
                 return
             last = size
             time.sleep(0.2)
+
+
+def request_key(event: dict) -> str:
+    """An audit event as "verb resource[/subresource]", or "verb <path>" for a non-resource request."""
+    ref = event.get("objectRef") or {}
+    if not ref.get("resource"):
+        return f"{event.get('verb')} {event.get('requestURI', '').split('?')[0]}"
+    return f"{event.get('verb')} {ref['resource']}" + (f"/{ref['subresource']}" if ref.get("subresource") else "")
 
 
 def writes(events: list[dict]) -> list[dict]:

@@ -25,7 +25,7 @@ def test_creates_everything_then_a_second_run_writes_nothing(plane, namespace):
     second = plane.module("modelserving.maas.k8s_apply", objects=objects(namespace))
     assert second["changed"] is False
     assert len(second["unchanged"]) == 3
-    assert writes(plane.requests_since(mark)) == []
+    assert writes(plane.audited(mark, ["get configmaps", "get serviceaccounts", "get services"])) == []
 
 
 def test_changing_one_object_writes_only_that_object(plane, namespace):
@@ -79,8 +79,9 @@ def test_check_mode_reports_changes_and_writes_nothing(plane, namespace):
     result = plane.module("modelserving.maas.k8s_apply", check=True, diff=True, objects=objects(namespace))
     assert result["changed"] is True and len(result["created"]) == 3
     assert plane.get("configmap", "settings", namespace) is None
-    assert all(e["objectRef"].get("name") for e in writes(plane.requests_since(mark)))
-    assert all("dryRun" in e["requestURI"] for e in writes(plane.requests_since(mark)))
+    events = plane.audited(mark, ["patch configmaps", "patch serviceaccounts", "patch services"])
+    assert all(e["objectRef"].get("name") for e in writes(events))
+    assert all("dryRun" in e["requestURI"] for e in writes(events))
 
 
 def test_check_mode_in_a_namespace_not_created_yet_reports_creation_and_warns(plane):
@@ -92,7 +93,7 @@ def test_check_mode_in_a_namespace_not_created_yet_reports_creation_and_warns(pl
     assert result["changed"] is True and len(result["created"]) == 3
     assert [w for w in result.get("warnings", []) if f"namespace {missing} does not exist yet" in w
             and f"ConfigMap {missing}/settings" in w]
-    assert all("dryRun" in e["requestURI"] for e in writes(plane.requests_since(mark)))
+    assert all("dryRun" in e["requestURI"] for e in writes(plane.audited(mark, ["get configmaps"])))
     assert plane.get("namespace", missing) is None
 
 

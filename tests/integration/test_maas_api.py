@@ -55,7 +55,7 @@ def site(plane, maas_crds, tmp_path):
 def persistent_writes(plane, mark):
     """Write requests since `mark`, except the dry-run TokenRequest that reads the audience
     (a TokenRequest stores nothing, and this one is a server-side dry run besides)."""
-    return [e for e in writes(plane.requests_since(mark))
+    return [e for e in writes(plane.audited(mark, ["get tenants", "create serviceaccounts/token"]))
             if not (e["objectRef"].get("subresource") == "token" and "dryRun=All" in e["requestURI"])]
 
 
@@ -64,7 +64,7 @@ def test_check_mode_on_a_new_namespace_writes_nothing(plane, site):
     run = site["run"](check=True)
     assert run.ok, run.explain()
     assert plane.get("deployment", "maas-api", site["api"]) is None
-    assert all("dryRun" in e["requestURI"] for e in writes(plane.requests_since(mark)))
+    assert all("dryRun" in e["requestURI"] for e in writes(plane.audited(mark, ["get tenants", "patch deployments"])))
 
 
 def test_converges_with_tls_and_second_run_changes_nothing(plane, site):
@@ -222,7 +222,7 @@ def test_audiences_override_and_database_secret_without_logging_it(plane, site):
                         maas_api_db_connection_url=f"postgresql://maas:{password}@db:5432/maas")
     assert again.ok and again.changed == 0, again.changed_tasks()
     # With the audiences given, not even a TokenRequest is made.
-    assert writes(plane.requests_since(mark)) == []
+    assert writes(plane.audited(mark, ["get tenants", "get secrets"])) == []
 
 
 def test_tls_min_version_1_1_is_refused_before_anything_is_applied(plane, site):
@@ -283,7 +283,7 @@ def test_token_audience_override_makes_no_request(plane):
                           extra_audiences=["maas-default-gateway-sa", "https://issuer.example"])
     assert result["audiences"] == ["https://issuer.example", GATEWAY_AUDIENCE]
     assert result["source"] == "override"
-    assert plane.requests_since(mark) == []
+    assert plane.audited(mark) == []
 
 
 def test_token_audience_names_the_missing_service_account(plane, namespace):
