@@ -8,6 +8,11 @@ A MaaSModelRef of kind ExternalModel has no KServe route; MaaS generates one, `m
 tenant gateway, serving path `/<namespace>/<model>` from the provider. Where the provider is comes
 from the ExternalModel CR of that name in the model's namespace, else from the MaaSModelRef's
 spec.endpointOverride.
+
+An endpoint is parsed strictly (`parse_endpoint_override`, `parse_host`): whatever is not understood
+is refused rather than guessed, since a guess rewrites a working model's route. Addresses inside
+the cluster or the node (`internal_address_reason`) are refused unless the caller allows them: any
+namespace user can write a MaaSModelRef, and the gateway would forward callers' requests there.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,43 +31,141 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     external_service_name,
     metadata,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import HOSTNAME
+
+HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z", re.IGNORECASE)
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(r"^%s(\.%s){3}\Z" % (_OCTET, _OCTET))
+_URL = re.compile(r"^(?P<scheme>[^:/?#]+)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)"
+                  r"(?P<query>\?[^#]*)?(?P<fragment>#.*)?\Z")
+# RFC 3986 path characters, as Gateway API accepts them in a path.
+_PATH = re.compile(r"^(/([-A-Za-z0-9._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+\Z")
+_MAX_PATH = 1024  # HTTPRoute replacePrefixMatch
+_DIGITS = re.compile(r"^[0-9]{1,5}\Z")
+
+# The Kubernetes API server as every pod can name it.
+API_SERVER_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                    "kubernetes.default.svc.cluster.local")
+# Host names of the node's or the cloud's own services.
+_METADATA_NAMES = ("metadata.google.internal",)
+_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
 
 
-def endpoint_from_override(override):
-    """{host, port, tls} from a MaaSModelRef's spec.endpointOverride (a URL or a bare host), or None."""
-    text = override.strip()
-    tls = True
-    if "://" in text:
-        scheme, _sep, text = text.partition("://")
-        if scheme.lower() not in ("http", "https"):
-            return None
-        tls = scheme.lower() == "https"
-    hostport = re.split(r"[/?#]", text, maxsplit=1)[0]
-    host, _sep, port_text = hostport.partition(":")
-    if not host or len(host) > 253 or not HOSTNAME.match(host):
+def parse_host(text) -> str:
+    """A provider host, lower-cased: a DNS name or a dotted IPv4 address; ValueError says why not.
+
+    A name whose last label starts with a digit is refused unless it is a plain dotted IPv4 address:
+    resolvers read `2130706433`, `127.1` or `0x7f.1` as 127.0.0.1. IPv6 addresses are refused: an
+    ExternalName Service cannot point at one.
+    """
+    if text.startswith("[") or text.count(":") > 1:
+        raise ValueError("an IPv6 address cannot be the target of an ExternalName Service; give a host name")
+    if not text or len(text) > 253 or not HOSTNAME.match(text):
+        raise ValueError("the host must be a DNS name (letters, digits, '-' and '.') or an IPv4 address")
+    if not text.rsplit(".", 1)[-1][0].isalpha() and not _IPV4.match(text):
+        raise ValueError("the host is neither a DNS name (its last label starting with a letter) "
+                         "nor a dotted IPv4 address")
+    return text.lower()
+
+
+def _port(text, tls) -> int:
+    if text is None:
+        return 443 if tls else 80
+    if not _DIGITS.match(text) or not 1 <= int(text) <= 65535:
+        raise ValueError("the port must be a number from 1 to 65535")
+    return int(text)
+
+
+def _path(text) -> str:
+    """The path requests are forwarded under: "/" when none is given, never with a trailing '/'."""
+    if text in ("", "/"):
+        return "/"
+    if len(text) > _MAX_PATH or not _PATH.match(text):
+        raise ValueError("the path must be at most %d characters of letters, digits, %%-escapes "
+                         "and -._~!$&'()*+,;=:@/" % _MAX_PATH)
+    path = text.rstrip("/") or "/"
+    if path != "/" and any(segment in ("", ".", "..") for segment in path.split("/")[1:]):
+        raise ValueError("the path must not contain empty, '.' or '..' segments")
+    return path
+
+
+def _split_url(text) -> tuple:
+    """(tls, authority, path) of `scheme://authority/path`, or of a bare `host[:port]` (https)."""
+    if "://" not in text:
+        if any(c in text for c in "/?#"):
+            raise ValueError("must be an http:// or https:// URL, or a bare host[:port]")
+        return True, text, ""
+    match = _URL.match(text)
+    if not match:
+        raise ValueError("must be an http:// or https:// URL, or a bare host[:port]")
+    if match.group("scheme").lower() not in ("http", "https"):
+        raise ValueError("the scheme must be http or https")
+    if match.group("query") is not None:
+        raise ValueError("a query (?...) cannot be kept: requests are forwarded with the caller's own query")
+    if match.group("fragment") is not None:
+        raise ValueError("a fragment (#...) is never sent to a server")
+    return match.group("scheme").lower() == "https", match.group("authority"), match.group("path")
+
+
+def parse_endpoint_override(text) -> dict:
+    """{host, port, tls, path} of a MaaSModelRef's spec.endpointOverride; ValueError says what is wrong.
+
+    `http://` or `https://` URL with an optional port and path, or a bare `host[:port]`, reached over
+    https. The path is kept: the generated route forwards `/<namespace>/<model>/...` to
+    `<path>/...`. A query, a fragment or user information is refused, as is anything else this
+    parser would have to guess about.
+    """
+    if not text or any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError("must be a URL without spaces or control characters")
+    tls, authority, path = _split_url(text)
+    if "@" in authority:
+        raise ValueError("must not carry user information (user@ or user:password@)")
+    if not authority.startswith("[") and authority.count(":") == 1:
+        host, port = authority.split(":")
+    else:
+        host, port = authority, None
+    return {"host": parse_host(host), "port": _port(port, tls), "tls": tls, "path": _path(path)}
+
+
+def internal_address_reason(host):
+    """Why `host` (as parse_host returns it) is inside the cluster or the node, or None.
+
+    Refused: loopback (127.0.0.0/8, localhost), link-local (169.254.0.0/16: cloud metadata services),
+    the unspecified 0.0.0.0 (and the rest of 0.0.0.0/8), the API server's names, Service names
+    (`*.svc`, `*.svc.cluster.local`, `*.cluster.local`) and single-label names, which resolve only
+    through the cluster's DNS search path. A two-label `service.namespace` cannot be told apart from
+    a public name and is not refused.
+    """
+    if _IPV4.match(host):
+        first, second = (int(part) for part in host.split(".")[:2])
+        if first == 127:
+            return "is a loopback address"
+        if (first, second) == (169, 254):
+            return "is a link-local address (where cloud metadata services answer)"
+        if first == 0:
+            return "is the unspecified address or in 0.0.0.0/8 (this host)"
         return None
-    port = 443 if tls else 80
-    if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            return None
-        port = int(port_text)
-    return {"host": host.lower(), "port": port, "tls": tls}
+    if host == "localhost" or host.endswith(".localhost"):
+        return "is a loopback name"
+    if host in _METADATA_NAMES:
+        return "is a cloud metadata service"
+    if host in API_SERVER_NAMES or host.startswith("kubernetes.default.svc."):
+        return "is the Kubernetes API server"
+    if host.endswith(_CLUSTER_SUFFIXES):
+        return "is an in-cluster Service name"
+    if "." not in host:
+        return "is a single-label name, which resolves only inside the cluster"
+    return None
 
 
 def provider_endpoint(model, externals):
     """Where an ExternalModel model's provider is: its ExternalModel CR, else its endpoint override;
     None when neither says."""
     external = externals.get((model["key"][0], model["name"]))
-    if external is not None:
-        return external
-    return endpoint_from_override(model["endpoint_override"]) if model["endpoint_override"] else None
+    return external if external is not None else model["override"]
 
 
 def unknown_provider_reason(model) -> str:
-    return "ExternalModel %s/%s not found and spec.endpointOverride %s" % (
-        model["key"][0], model["name"],
-        "is not a URL or host name" if model["endpoint_override"] else "is not set")
+    return "ExternalModel %s/%s not found and spec.endpointOverride is not set" % (model["key"][0], model["name"])
 
 
 def external_route_facts(model, gateway) -> dict:
@@ -99,7 +202,7 @@ def _route(model, endpoint, gateway, managed_by) -> dict:
                 "matches": [{"path": {"type": "PathPrefix", "value": "/%s/%s" % (ns, model_name)}}],
                 "filters": [{"type": "URLRewrite", "urlRewrite": {
                     "hostname": endpoint["host"],
-                    "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}],
+                    "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": endpoint["path"]}}}],
                 "backendRefs": [{"group": "", "kind": "Service", "name": external_service_name(model["name"]),
                                  "port": endpoint["port"]}],
                 "timeouts": {"request": "300s"},

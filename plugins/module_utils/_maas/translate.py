@@ -26,6 +26,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.authpolicy
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.external import (
     external_model_objects,
     external_route_facts,
+    internal_address_reason,
     provider_endpoint,
     unknown_provider_reason,
 )
@@ -50,8 +51,10 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate i
     DNS_LABEL,
     TranslationError,
     is_int,
+    models_of_external,
     parse_resources,
     quoted,
+    record_invalid,
 )
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
@@ -94,17 +97,23 @@ def _check_parameters(resources, routes, gateway, options):
                 raise TranslationError("gateway.%s %s: must be a DNS-1123 label" % (key, quoted(value)))
     if not is_int(options["cache_ttl"]) or options["cache_ttl"] < 0:
         raise TranslationError("cache_ttl %s: must be a non-negative integer (seconds)" % quoted(options["cache_ttl"]))
+    if not isinstance(options["allow_internal_endpoints"], bool):
+        raise TranslationError("allow_internal_endpoints %s: must be true or false"
+                               % quoted(options["allow_internal_endpoints"]))
 
 
 def checked_options(resources, routes=None, gateway=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
                     audiences=DEFAULT_AUDIENCES, managed_by=DEFAULT_MANAGED_BY, tiers=None,
-                    external_tls="destinationrule", cache_ttl=60) -> dict:
+                    external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False) -> dict:
     """The translation options once every parameter is checked; TranslationError names a bad one.
 
     `resources`, `routes` and `gateway` are checked too but are not options: they are the input.
+    `allow_internal_endpoints` lets external models point inside the cluster or the node
+    (external.internal_address_reason); by default those endpoints make their CR invalid.
     """
     options = {"selection": selection, "maas_api_url": maas_api_url, "audiences": audiences,
-               "managed_by": managed_by, "external_tls": external_tls, "cache_ttl": cache_ttl}
+               "managed_by": managed_by, "external_tls": external_tls, "cache_ttl": cache_ttl,
+               "allow_internal_endpoints": allow_internal_endpoints}
     _check_parameters(resources, routes, gateway, options)
     options["tiers"] = parse_tiers(tiers)
     options["maas_api_url"] = maas_api_url.rstrip("/")
@@ -120,6 +129,37 @@ def _skipped(model_ref, reason) -> dict:
     return {"kind": "MaaSModelRef", "namespace": namespace, "name": name, "reason": reason}
 
 
+def refuse_internal_endpoints(parsed) -> dict:
+    """`parsed` with every ExternalModel, and every MaaSModelRef of kind ExternalModel, whose endpoint
+    is inside the cluster or the node made invalid as validation makes a CR invalid: reported in
+    `invalid`, the models it names blocked (so frozen, never rewritten nor pruned)."""
+    out = dict(parsed, models=dict(parsed["models"]), externals=dict(parsed["externals"]),
+               invalid=list(parsed["invalid"]), blocked={k: set(v) for k, v in parsed["blocked"].items()})
+    allowed = "; allow_internal_endpoints allows it"
+    for key, model in sorted(parsed["models"].items()):
+        override = model["override"] if model["kind"] == "ExternalModel" else None
+        why = internal_address_reason(override["host"]) if override else None
+        if why:
+            del out["models"][key]
+            reason = "MaaSModelRef %s: spec.endpointOverride %s: %s%s" % (ref(*key), quoted(override["address"]),
+                                                                          why, allowed)
+            record_invalid(out, "MaaSModelRef", key[0], key[1], [key], reason)
+    for key, external in sorted(parsed["externals"].items()):
+        why = internal_address_reason(external["host"])
+        if why:
+            del out["externals"][key]
+            record_invalid(out, "ExternalModel", key[0], key[1], models_of_external(out, *key),
+                           "ExternalModel %s: spec.endpoint %s: %s%s" % (ref(*key), quoted(external["address"]),
+                                                                        why, allowed))
+    return out
+
+
+def _invalid_model_refs(parsed) -> set:
+    """Models whose own MaaSModelRef is invalid: skipped like blocked models, so their objects stay."""
+    return {key for key, crs in parsed["blocked"].items()
+            if key not in parsed["models"] and "MaaSModelRef %s" % ref(*key) in crs}
+
+
 def _blocked_reason(invalid_crs) -> str:
     return "not generated because %s %s invalid" % (", ".join(sorted(invalid_crs)),
                                                     "is" if len(invalid_crs) == 1 else "are")
@@ -132,8 +172,8 @@ def _routed_models(parsed, routes, gateway, options) -> dict:
     "external_routes": {"ns/model": route facts}}.
     """
     out = {"routes": {}, "objects": [], "skipped": [], "external_routes": {}}
-    for key, model in sorted(parsed["models"].items()):
-        model_ref = ref(*key)
+    for key in sorted(set(parsed["models"]) | _invalid_model_refs(parsed)):
+        model, model_ref = parsed["models"].get(key), ref(*key)
         if key in parsed["blocked"]:
             out["skipped"].append(_skipped(model_ref, _blocked_reason(parsed["blocked"][key])))
         elif model["kind"] == "LLMInferenceService":
@@ -206,6 +246,8 @@ def translate(parsed, routes, gateway, options) -> dict:
     `routes` maps "ns/model" to the HTTPRoute of each LLMInferenceService model. Returns what
     `generate` returns plus "external_routes": {"ns/model": route facts} of the generated routes.
     """
+    if not options["allow_internal_endpoints"]:
+        parsed = refuse_internal_endpoints(parsed)
     routed = _routed_models(parsed, routes, gateway, options)
     objects = routed["objects"] + _model_policies(parsed, routed["routes"], options)
     objects += _gateway_objects(parsed, gateway, options)
@@ -220,7 +262,7 @@ def translate(parsed, routes, gateway, options) -> dict:
 
 def generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
              audiences=DEFAULT_AUDIENCES, managed_by=DEFAULT_MANAGED_BY, gateway=None, tiers=None,
-             external_tls="destinationrule", cache_ttl=60) -> dict:
+             external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False) -> dict:
     """Translate MaaS CRs into the Kuadrant and Gateway API objects that enforce them.
 
     Returns {"objects", "skipped", "invalid", "missing_models"}; the filter documentation
@@ -228,7 +270,8 @@ def generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MA
     """
     options = checked_options(resources, routes, gateway, selection=selection, maas_api_url=maas_api_url,
                               audiences=audiences, managed_by=managed_by, tiers=tiers,
-                              external_tls=external_tls, cache_ttl=cache_ttl)
+                              external_tls=external_tls, cache_ttl=cache_ttl,
+                              allow_internal_endpoints=allow_internal_endpoints)
     parsed = parse_resources(resources, selection)
     result = translate(parsed, routes or {}, effective_gateway(gateway, parsed), options)
     return {key: result[key] for key in ("objects", "skipped", "invalid", "missing_models")}

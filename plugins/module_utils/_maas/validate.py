@@ -18,6 +18,10 @@ import json
 import re
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import CelValueError, cel_string
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.external import (
+    parse_endpoint_override,
+    parse_host,
+)
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     DEFAULT_GATEWAY,
     EXTERNAL_PORT_ANNOTATION,
@@ -31,7 +35,6 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
 # \Z, not $: $ also matches before a trailing newline, and a name with one must not pass.
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
-HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z", re.IGNORECASE)
 _WINDOW = re.compile(r"^[1-9][0-9]{0,3}(s|m|h)\Z")
 _WINDOW_DAYS = re.compile(r"^[0-9]+d\Z")
 _MAX_WINDOW_HOURS = 8784  # 366 days, the reference controller's cap
@@ -61,6 +64,11 @@ def _fail(kind, namespace, name, path, value, message):
 
 def _fail_missing(kind, namespace, name, path, message="is required"):
     raise InvalidResource("%s %s/%s: %s %s" % (kind, namespace, name, path, message))
+
+
+def _fail_field(kind, namespace, name, path, message):
+    """A field wrong as a whole, not for its value: `spec.owner: must name at least one group or user`."""
+    raise InvalidResource("%s %s/%s: %s: %s" % (kind, namespace, name, path, message))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,16 +125,20 @@ def _check_names(kind, ns, name, path, values, reject_comma) -> list:
 
 
 def _check_model_refs(kind, ns, name, refs, with_limits) -> list:
-    """[(model key, token limits or None)] in the order written."""
+    """[(model key, token limits or None)] in the order written, each model once."""
     if not isinstance(refs, list) or not refs:
         _fail_missing(kind, ns, name, "spec.modelRefs", "must list at least one model")
-    out = []
+    out, first_index = [], {}
     for i, model_ref in enumerate(refs):
         path = "spec.modelRefs[%d]" % i
         if not isinstance(model_ref, dict):
             _fail(kind, ns, name, path, model_ref, "must be a mapping with name and namespace")
         model = (_check_dns_label(kind, ns, name, path + ".namespace", model_ref.get("namespace")),
                  _check_dns_label(kind, ns, name, path + ".name", model_ref.get("name")))
+        if model in first_index:
+            # Which entry would count is a guess the author should not have to make.
+            _fail_field(kind, ns, name, path, "duplicates spec.modelRefs[%d] (%s)" % (first_index[model], ref(*model)))
+        first_index[model] = i
         limits = _check_token_limits(kind, ns, name, path, model_ref.get("tokenRateLimits")) if with_limits else None
         out.append((model, limits))
     return out
@@ -173,8 +185,21 @@ def _spec(obj, kind, ns, name) -> dict:
 # one CR each: a normalised view, or InvalidResource
 
 
+def _check_override(kind, ns, name, override):
+    """The endpoint spec.endpointOverride names ({host, port, tls, path}), None when it is unset."""
+    if override is None or override == "":
+        return None
+    if not isinstance(override, str):
+        _fail(kind, ns, name, "spec.endpointOverride", override, "must be a string")
+    try:
+        return dict(parse_endpoint_override(override), address=override)
+    except ValueError as exc:
+        _fail(kind, ns, name, "spec.endpointOverride", override, str(exc))
+
+
 def parse_model_ref(obj) -> dict:
-    """A MaaSModelRef as {key, kind, name, endpoint_override, producer}."""
+    """A MaaSModelRef as {key, kind, name, endpoint_override (the text), override (the parsed
+    endpoint or None), producer}."""
     kind = "MaaSModelRef"
     ns, name = _check_identity(obj, kind)
     _check_dns_label(kind, ns, name, "metadata.name", name)
@@ -191,10 +216,9 @@ def parse_model_ref(obj) -> dict:
     if target_kind == "ExternalModel" and len(external_route_name(target)) > 253:
         _fail(kind, ns, name, "spec.modelRef.name", target,
               "is too long for the HTTPRoute maas-<name> (at most 248 characters)")
-    override = spec.get("endpointOverride")
-    if override is not None and not isinstance(override, str):
-        _fail(kind, ns, name, "spec.endpointOverride", override, "must be a string")
-    return {"key": (ns, name), "kind": target_kind, "name": target, "endpoint_override": override or "",
+    override = _check_override(kind, ns, name, spec.get("endpointOverride"))
+    return {"key": (ns, name), "kind": target_kind, "name": target,
+            "endpoint_override": override["address"] if override else "", "override": override,
             "producer": ref(ns, name)}
 
 
@@ -237,11 +261,11 @@ def parse_subscription(obj, selection) -> dict:
     groups = _check_names(kind, ns, name, "spec.owner.groups", owner.get("groups"),
                           reject_comma=selection == "groups")
     users = _check_names(kind, ns, name, "spec.owner.users", owner.get("users"), reject_comma=False)
+    if not groups and not users:
+        # It would grant nobody anything while its status said Active.
+        _fail_field(kind, ns, name, "spec.owner", "must name at least one group or user")
     priority = _check_priority(kind, ns, name, spec.get("priority", 0))
-    limits = {}
-    for model, rates in _check_model_refs(kind, ns, name, spec.get("modelRefs"), with_limits=True):
-        # Like the reference controller, the first entry for a model counts.
-        limits.setdefault(model, rates)
+    limits = dict(_check_model_refs(kind, ns, name, spec.get("modelRefs"), with_limits=True))
     return {"ref": ref(ns, name), "namespace": ns, "name": name, "priority": priority,
             "groups": groups, "users": users, "limits": limits,
             "group_literals": tuple(sorted(cel_string(g) for g in groups)),
@@ -250,13 +274,18 @@ def parse_subscription(obj, selection) -> dict:
 
 
 def parse_external_model(obj) -> dict:
-    """An ExternalModel as {key, host, port, tls}: where the provider is and how to reach it."""
+    """An ExternalModel as {key, host, port, tls, path, address}: where the provider is and how to
+    reach it (`address`: spec.endpoint as written)."""
     kind = "ExternalModel"
     ns, name = _check_identity(obj, kind)
     spec = _spec(obj, kind, ns, name)
-    host = spec.get("endpoint")
-    if not isinstance(host, str) or not host or len(host) > 253 or not HOSTNAME.match(host):
-        _fail(kind, ns, name, "spec.endpoint", host, "must be a host name (FQDN)")
+    address = spec.get("endpoint")
+    if not isinstance(address, str):
+        _fail(kind, ns, name, "spec.endpoint", address, "must be a host name (FQDN)")
+    try:
+        host = parse_host(address)
+    except ValueError as exc:
+        _fail(kind, ns, name, "spec.endpoint", address, str(exc))
     annotations = meta(obj).get("annotations") or {}
     tls_text = str(annotations.get(EXTERNAL_TLS_ANNOTATION, "true")).lower()
     if tls_text not in ("true", "false"):
@@ -270,7 +299,7 @@ def parse_external_model(obj) -> dict:
     if not 1 <= port <= 65535:
         _fail(kind, ns, name, "metadata.annotations[%s]" % EXTERNAL_PORT_ANNOTATION, port_text,
               "must be a port from 1 to 65535")
-    return {"key": (ns, name), "host": host.lower(), "port": port, "tls": tls}
+    return {"key": (ns, name), "host": host, "port": port, "tls": tls, "path": "/", "address": address}
 
 
 def parse_tenant_gateway(obj) -> dict:
@@ -312,11 +341,15 @@ def unique_objects(objs) -> list:
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _reject(parsed, kind, obj, exc, models=()):
-    ns, name = namespace_name(obj)
-    parsed["invalid"].append({"kind": kind, "namespace": ns, "name": name, "reason": str(exc)})
+def record_invalid(parsed, kind, ns, name, models, reason):
+    """Report CR `kind` ns/name as invalid for `reason` and block the models it names."""
+    parsed["invalid"].append({"kind": kind, "namespace": ns, "name": name, "reason": reason})
     for model in models:
         parsed["blocked"].setdefault(model, set()).add("%s %s" % (kind, ref(ns, name)))
+
+
+def _reject(parsed, kind, obj, exc, models=()):
+    record_invalid(parsed, kind, *namespace_name(obj), models=models, reason=str(exc))
 
 
 def _parse_tenants(parsed, tenants):
@@ -329,6 +362,28 @@ def _parse_tenants(parsed, tenants):
             _reject(parsed, "Tenant", obj, exc)
 
 
+def models_of_external(parsed, ns, name) -> list:
+    """The MaaSModelRefs whose model is ExternalModel ns/name."""
+    return [k for k, m in parsed["models"].items() if m["kind"] == "ExternalModel" and k[0] == ns and m["name"] == name]
+
+
+def _reject_shared_targets(parsed):
+    """MaaSModelRefs of one namespace naming the same ExternalModel are all invalid: its generated
+    HTTPRoute maas-<name> and Service are one per ExternalModel and can serve only one of them."""
+    by_target = {}
+    for key, model in sorted(parsed["models"].items()):
+        if model["kind"] == "ExternalModel":
+            by_target.setdefault((key[0], model["name"]), []).append(key)
+    for (ns, target), keys in sorted(by_target.items()):
+        for key in keys if len(keys) > 1 else []:
+            others = ", ".join(ref(*k) for k in keys if k != key)
+            del parsed["models"][key]
+            record_invalid(parsed, "MaaSModelRef", key[0], key[1], [key], reason=(
+                "MaaSModelRef %s: spec.modelRef.name %s: ExternalModel %s is also the model of MaaSModelRef %s; "
+                "its route %s serves one model" % (ref(*key), quoted(target), ref(ns, target), others,
+                                                   external_route_name(target))))
+
+
 def _parse_models(parsed, model_refs, externals):
     """MaaSModelRefs, then ExternalModels: an invalid ExternalModel blocks the models pointing at it."""
     for obj in model_refs:
@@ -339,14 +394,12 @@ def _parse_models(parsed, model_refs, externals):
             _reject(parsed, "MaaSModelRef", obj, exc, [(ns, name)] if ns and name else [])
             continue
         parsed["models"][model["key"]] = model
+    _reject_shared_targets(parsed)
     for obj in externals:
         try:
             external = parse_external_model(obj)
         except InvalidResource as exc:
-            ns, name = namespace_name(obj)
-            _reject(parsed, "ExternalModel", obj, exc, [k for k, m in parsed["models"].items()
-                                                        if m["kind"] == "ExternalModel" and k[0] == ns
-                                                        and m["name"] == name])
+            _reject(parsed, "ExternalModel", obj, exc, models_of_external(parsed, *namespace_name(obj)))
             continue
         parsed["externals"][external["key"]] = external
 

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.external import endpoint_from_override
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import TranslationError
 
@@ -104,6 +103,30 @@ def test_a_bad_token_limit_is_reported_with_its_path(limits, message):
 def test_invalid_crs_are_reported_not_raised(cr, message):
     result = generate([model(), cr], routes=ROUTES)
     assert message in reasons(result)
+
+
+def test_a_subscription_that_names_no_owner_is_invalid_not_active():
+    result = generate([model(), subscription(groups=())], routes=ROUTES)
+    assert reasons(result) == ["MaaSSubscription models-as-a-service/gold: spec.owner: must name at least one group or user"]
+    assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" not in names(result)
+    assert [e["name"] for e in result["skipped"]] == ["qwen3"]
+
+
+def test_a_model_listed_twice_in_a_subscription_is_rejected_naming_both_entries():
+    entry = {"namespace": "llm", "name": "qwen3", "tokenRateLimits": [{"limit": 1000, "window": "1m"}]}
+    twice = subscription(refs=[entry, {"namespace": "llm", "name": "granite", "tokenRateLimits": [
+        {"limit": 5, "window": "1m"}]}, dict(entry, tokenRateLimits=[{"limit": 999999, "window": "1m"}])])
+    result = generate([model(), model("granite"), twice], routes=ROUTES)
+    assert reasons(result) == [
+        "MaaSSubscription models-as-a-service/gold: spec.modelRefs[2]: duplicates spec.modelRefs[0] (llm/qwen3)"]
+    assert sorted(e["name"] for e in result["skipped"]) == ["granite", "qwen3"]
+
+
+def test_a_model_listed_twice_in_an_auth_policy_is_rejected_naming_both_entries():
+    result = generate([model(), policy(models=(("llm", "qwen3"), ("llm", "qwen3")))], routes=ROUTES)
+    assert reasons(result) == [
+        "MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[1]: duplicates spec.modelRefs[0] (llm/qwen3)"]
+    assert "AuthPolicy llm/maas-auth-qwen3" not in names(result)
 
 
 def test_commas_in_owner_groups_are_fine_when_maas_api_selects():
@@ -213,17 +236,6 @@ def test_the_gateway_defaults_to_the_tenant_then_openshift_ingress():
 
 # ---------------------------------------------------------------------------------------------
 # external models
-
-
-@pytest.mark.parametrize("override, expected", [
-    ("https://api.openai.com/v1", {"host": "api.openai.com", "port": 443, "tls": True}),
-    ("http://llm.internal:8080", {"host": "llm.internal", "port": 8080, "tls": False}),
-    ("API.Example.com", {"host": "api.example.com", "port": 443, "tls": True}),
-    ("ftp://x", None),
-    ("https://bad host/", None),
-])
-def test_external_endpoint_from_override(override, expected):
-    assert endpoint_from_override(override) == expected
 
 
 def test_an_external_model_without_a_host_is_skipped_with_the_reason():
