@@ -13,7 +13,8 @@ A second run over an unchanged cluster therefore makes no write requests at all.
 
 Conflicts: when someone edited a field we own with an imperative update (kubectl edit, patch,
 replace), the edit is drift and the next run takes the field back. When another *applier* owns the
-field, that is a real disagreement between two declarative owners; it fails unless force_conflicts.
+field, that is a real disagreement between two declarative owners; it fails unless force_conflicts,
+and a field taken over is drift too (someone else had changed the object).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -199,21 +200,52 @@ def validate_shape(obj, index):
     return None
 
 
+def fields_taken_over(before, after, field_manager):
+    """Whether an apply took fields from other managers (someone had changed them): another
+    manager's fields in `before` are no longer all its own in `after`."""
+    def others(obj):
+        return {(e.get("manager"), e.get("operation"), e.get("subresource")): e.get("fieldsV1") or {}
+                for e in (obj or {}).get("metadata", {}).get("managedFields") or [] if e.get("manager") != field_manager}
+
+    kept = others(after)
+    return any(kept.get(key) != fields for key, fields in others(before).items())
+
+
+_OBJECT_ERROR = re.compile(r"^(\w+ ([^\s:/]+/)?([^\s:/]+)): (.+)\Z", re.S)
+# What differs between the errors of one cause: the URL, object addresses, the object's name.
+_VOLATILE = ((re.compile(r"url: \S+"), "url: ..."), (re.compile(r" at 0x[0-9a-fA-F]+"), " at 0x..."))
+
+
+def summarize_errors(errors, examples=3):
+    """`errors` ("Kind ns/name: cause") joined for a message, each cause once:
+    `<cause> (for 480 objects, e.g. AuthPolicy llm/a, AuthPolicy llm/b, AuthPolicy llm/c, ...)`."""
+    by_cause = {}
+    for error in errors:
+        match = _OBJECT_ERROR.match(error)
+        cause = match.group(4).replace('"%s"' % match.group(3), '"<name>"') if match else error
+        for pattern, replacement in _VOLATILE if match else ():
+            cause = pattern.sub(replacement, cause)
+        by_cause.setdefault(cause if match else (len(by_cause), error), []).append((error, match and match.group(1)))
+    return "; ".join(
+        found[0][0] if len(found) == 1 else "%s (for %d objects, e.g. %s%s)" % (
+            cause, len(found), ", ".join(name for _error, name in found[:examples]), ", ..." if len(found) > examples else "")
+        for cause, found in by_cause.items())
+
+
 # ---------------------------------------------------------------------------------------------
 # cluster I/O
 
 
 class ApplyResult(object):
     def __init__(self):
-        self.created = []
-        self.updated = []
-        self.unchanged = []
-        self.deleted = []
-        self.reverted = []
-        self.diff = []
-        self.errors = []
-        self.warnings = []
-        self.objects = {}
+        self.created, self.updated, self.unchanged, self.deleted, self.reverted = [], [], [], [], []
+        self.diff, self.errors, self.warnings = [], [], []
+        self.objects, self.failed_groups = {}, {}
+
+    def fail(self, key, message):
+        """Record an error; the group `key` (None without grouping) is then failed."""
+        self.errors.append(message)
+        self.failed_groups.setdefault(key, []).append(message)
 
     @property
     def changed(self):
@@ -224,79 +256,112 @@ class ApplyResult(object):
                 "unchanged": self.unchanged, "deleted": self.deleted, "reverted": self.reverted}
 
 
-def live_objects(cluster, objects):
-    """GET every object in parallel; {identity: live object or None}."""
-    results = cluster.parallel(
-        lambda o: cluster.get(o["apiVersion"], o["kind"], o["metadata"]["name"], o["metadata"].get("namespace")),
-        objects)
+def live_objects(cluster, objects, with_objects=False):
+    """GET every object in parallel: ({identity: live object or None}, error messages), each error
+    as (object, message) `with_objects`."""
     live, errors = {}, []
-    for obj, (value, err) in zip(objects, results):
+    found = cluster.parallel(lambda o: cluster.get(o["apiVersion"], o["kind"], o["metadata"]["name"],
+                                                   o["metadata"].get("namespace")), objects)
+    for obj, (value, err) in zip(objects, found):
         if err is not None:
-            errors.append("%s: cannot read it: %s" % (ref(obj), err))
+            message = "%s: cannot read it: %s" % (ref(obj), err)
+            errors.append((obj, message) if with_objects else message)
         live[identity(obj)] = value
     return live, errors
 
 
 def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_mode=False, want_diff=False,
-                  live=None, wait_timeout=60.0, create_only=False):
+                  live=None, wait_timeout=60.0, create_only=False, group=None, prune=()):
     """Apply `objects`; returns an ApplyResult. Nothing is written unless every object that needs
     writing passes a server-side dry run first (within each tier: Namespaces/CRDs, then the rest).
+    `live` ({identity: object}) is what the caller already listed (an object missing from it does
+    not exist); without it, every object is read with a GET.
 
-    `live` ({identity: object}) is what the caller already listed; an object missing from it does
-    not exist. Without it, every object is read with a GET."""
+    All or nothing, or per group with `group` (object -> key): an object the server refuses fails its
+    group, whose other objects are then neither written nor deleted, and every other group is written
+    (`failed_groups`: {key: [message]}). `prune`: live objects to delete after the applies, in the same
+    groups and dry-run with them."""
     result = ApplyResult()
-    for tier in sort_for_apply(objects):
-        if not tier:
-            continue
-        if live is None:
-            tier_live, errors = live_objects(cluster, tier)
-            if errors:
-                result.errors.extend(errors)
-                return result
-        else:
-            tier_live = live
-        pending = []
-        for obj in tier:
-            current = tier_live.get(identity(obj))
-            if (create_only and current is not None) or write_reason(obj, current, field_manager) is None:
-                result.unchanged.append(ref(obj))
-                result.objects[identity(obj)] = current
-            else:
-                pending.append((obj, current))
-        if not pending:
-            continue
-        # Dry run first: a schema error anywhere stops the whole batch before any write.
-        dry = cluster.parallel(lambda pair: _apply_one(cluster, pair, field_manager, force_conflicts, True), pending)
-        if check_mode:
-            dry = _without_missing_namespaces(pending, dry, result)
-        failures = ["%s: %s" % (ref(pair[0]), outcome[1]) for pair, outcome in zip(pending, dry) if outcome[1] is not None]
-        if failures:
-            result.errors.extend(failures)
-            return result
-        outcomes = dry if check_mode else cluster.parallel(
-            lambda pair: _apply_one(cluster, pair, field_manager, force_conflicts, False), pending)
-        for (obj, current), (outcome, err) in zip(pending, outcomes):
-            if err is not None:
-                result.errors.append("%s: %s" % (ref(obj), err))
-                continue
-            stored, forced = outcome
-            _record(result, obj, current, stored, forced, check_mode, want_diff)
-        if result.errors:
-            return result
-        if not check_mode:
-            wait_established(cluster, [pair[0] for pair in pending if pair[0]["kind"] == "CustomResourceDefinition"],
+    key_of = group or (lambda obj: None)
+    settings = {"field_manager": field_manager, "force_conflicts": force_conflicts, "check_mode": check_mode,
+                "want_diff": want_diff, "create_only": create_only, "key_of": key_of}
+    for tier, doomed in zip(sort_for_apply(objects), ([], list(prune))):
+        tier_live = live
+        if live is None and _alive(tier + doomed, result, key_of):
+            tier_live, errors = live_objects(cluster, _alive(tier + doomed, result, key_of), with_objects=True)
+            for obj, message in errors:
+                result.fail(key_of(obj), message)
+        ops = _pending(_alive(tier, result, key_of), tier_live, settings, result) + [
+            ("delete", o, tier_live[identity(o)]) for o in _alive(doomed, result, key_of) if tier_live.get(identity(o))]
+        written = _dry_run_then_write(cluster, ops, settings, result) if ops else []
+        if written and not check_mode:
+            wait_established(cluster, [o for o in written if o["kind"] == "CustomResourceDefinition"],
                              wait_timeout, result)
     return result
 
 
-def _without_missing_namespaces(pending, dry, result):
+def _alive(objects, result, key_of):
+    return [o for o in objects if key_of(o) not in result.failed_groups]
+
+
+def _pending(tier, tier_live, settings, result):
+    """("apply", object, live) for every object of `tier` that needs writing; the rest are unchanged."""
+    ops = []
+    for obj in tier:
+        current = tier_live.get(identity(obj))
+        if (settings["create_only"] and current is not None) or \
+                write_reason(obj, current, settings["field_manager"]) is None:
+            result.unchanged.append(ref(obj))
+            result.objects[identity(obj)] = current
+        else:
+            ops.append(("apply", obj, current))
+    return ops
+
+
+def _dry_run_then_write(cluster, ops, settings, result):
+    """Dry-run every op in one parallel batch and drop the groups the server refused; then write the
+    applies, and after them the deletions, each in one parallel batch. Returns the objects written."""
+    key_of, check_mode = settings["key_of"], settings["check_mode"]
+    dry = cluster.parallel(lambda op: _run_op(cluster, op, settings, True), ops)
+    if check_mode:
+        dry = _without_missing_namespaces(ops, dry, result)
+    for op, (_value, err) in zip(ops, dry):
+        if err is not None:
+            result.fail(key_of(op[1]), _op_error(op, err))
+    written = []
+    for verb in ("apply", "delete"):
+        batch = [(op, outcome) for op, outcome in zip(ops, dry) if op[0] == verb and key_of(op[1]) not in result.failed_groups]
+        if not check_mode:
+            writes = cluster.parallel(lambda op: _run_op(cluster, op, settings, False), [op for op, _dry in batch])
+            batch = [(op, outcome) for (op, _dry), outcome in zip(batch, writes)]
+        for op, (value, err) in batch:
+            if err is not None:
+                result.fail(key_of(op[1]), _op_error(op, err))
+            else:
+                _record_op(result, op, value, settings)
+                written.append(op[1])
+    return _alive(written, result, key_of)
+
+
+def _run_op(cluster, op, settings, dry_run):
+    verb, obj, current = op
+    if verb == "delete":
+        meta = obj["metadata"]
+        return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), dry_run=dry_run)
+    return _apply_one(cluster, (obj, current), settings["field_manager"], settings["force_conflicts"], dry_run)
+
+
+def _op_error(op, err):
+    return ("%s: cannot delete it: %s" if op[0] == "delete" else "%s: %s") % (ref(op[1]), err)
+
+
+def _without_missing_namespaces(ops, dry, result):
     """In check mode, objects whose Namespace an earlier task would create cannot be dry-run: report
     them as created as given, with one warning per such namespace saying the server did not check them."""
-    missing = {}
-    outcomes = []
-    for pair, outcome in zip(pending, dry):
-        obj = pair[0]
-        if namespace_missing(outcome[1], obj["metadata"].get("namespace")):
+    missing, outcomes = {}, []
+    for op, outcome in zip(ops, dry):
+        obj = op[1]
+        if op[0] == "apply" and namespace_missing(outcome[1], obj["metadata"].get("namespace")):
             missing.setdefault(obj["metadata"]["namespace"], []).append(ref(obj))
             outcome = (obj, False), None
         outcomes.append(outcome)
@@ -321,22 +386,32 @@ def _apply_one(cluster, pair, field_manager, force_conflicts, dry_run):
         return cluster.apply(obj, field_manager, force=True, dry_run=dry_run), True
 
 
-def _record(result, obj, current, stored, forced, check_mode, want_diff):
+def _record_op(result, op, value, settings):
+    """What an apply or a deletion did: created, updated (and drifted when it took fields from
+    someone), unchanged or deleted; with its diff."""
+    verb, obj, current = op
     name = ref(obj)
+    if verb == "delete":
+        (result.deleted if value else result.unchanged).append(name)
+        if settings["want_diff"] and value:
+            result.diff.append(diff_entry(current, None))
+        return
+    stored, forced = value
     result.objects[identity(obj)] = stored
     if current is None:
         changed = True
         result.created.append(name)
     else:
-        if check_mode:
+        if settings["check_mode"]:
             changed = comparable(stored) != comparable(current)
         else:
             changed = stored.get("metadata", {}).get("resourceVersion") != \
                 current.get("metadata", {}).get("resourceVersion")
         (result.updated if changed else result.unchanged).append(name)
+    forced = forced or (settings["force_conflicts"] and fields_taken_over(current, stored, settings["field_manager"]))
     if forced and changed:
         result.reverted.append(name)
-    if want_diff and changed:
+    if settings["want_diff"] and changed:
         result.diff.append(diff_entry(current, stored))
 
 
@@ -364,20 +439,11 @@ def delete_objects(cluster, objects, check_mode=False, want_diff=False, live=Non
         if errors:
             result.errors.extend(errors)
             return result
-    present = [o for o in objects if live.get(identity(o)) is not None]
+    ops = [("delete", o, live[identity(o)]) for o in objects if live.get(identity(o)) is not None]
     result.unchanged.extend(ref(o) for o in objects if live.get(identity(o)) is None)
-
-    def delete(obj):
-        meta = obj["metadata"]
-        return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), dry_run=check_mode)
-
-    for obj, (gone, err) in zip(present, cluster.parallel(delete, present)):
+    for op, (gone, err) in zip(ops, cluster.parallel(lambda op: _run_op(cluster, op, {}, check_mode), ops)):
         if err is not None:
-            result.errors.append("%s: cannot delete it: %s" % (ref(obj), err))
-        elif gone:
-            result.deleted.append(ref(obj))
-            if want_diff:
-                result.diff.append(diff_entry(live[identity(obj)], None))
+            result.errors.append(_op_error(op, err))
         else:
-            result.unchanged.append(ref(obj))
+            _record_op(result, op, gone, {"want_diff": want_diff})
     return result

@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
+    apply_objects,
     conflicting_managers,
     diff_entry,
     fields_no_longer_desired,
@@ -10,10 +11,12 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply impo
     only_imperative_owners,
     redacted,
     sort_for_apply,
+    summarize_errors,
     validate_shape,
     write_reason,
 )
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, namespace_missing
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, identity, namespace_missing
+from ansible_collections.modelserving.maas.tests.unit.utils.cluster_double import ClusterDouble
 
 MANAGER = "modelserving.maas"
 
@@ -153,3 +156,126 @@ def not_found(kind, name):
 ])
 def test_namespace_missing_only_for_a_404_about_that_namespace(err, namespace, expected):
     assert namespace_missing(err, namespace) is expected
+
+
+# ---------------------------------------------------------------------------------------------
+# batches against the cluster double: groups, drift taken over with force, readable errors
+
+
+def configmap(name, group="a", **data):
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "n", "labels": {"group": group}}, "data": data}
+
+
+def group_of(obj):
+    return obj["metadata"]["labels"]["group"]
+
+
+def refused(name):
+    return K8sError(422, "Invalid", 'configmaps "%s" is invalid: data.mode: Forbidden: refused by a webhook' % name)
+
+
+def applied_for_real(cluster, name):
+    return [r for r in cluster.requests if r[:1] == ("apply",) and r[4] == name and not r[5]]
+
+
+def test_an_object_the_server_refuses_fails_only_its_group():
+    cluster = ClusterDouble([configmap("b-old", group="b")])
+    cluster.fail[("apply", "ConfigMap", "b1")] = [refused("b1")]  # the dry run refuses it
+    objects = [configmap("a1", mode="x"), configmap("a2", mode="y"), configmap("b1", group="b", mode="z")]
+    live = {identity(o): o for o in cluster.list("v1", "ConfigMap")}
+    old = cluster.stored("v1", "ConfigMap", "b-old", "n")
+
+    result = apply_objects(cluster, objects, MANAGER, live=live, group=group_of, prune=[old])
+    assert sorted(result.created) == ["ConfigMap n/a1", "ConfigMap n/a2"]
+    assert list(result.failed_groups) == ["b"] and "refused by a webhook" in result.failed_groups["b"][0]
+    assert result.errors == result.failed_groups["b"]
+    # b1 and b's orphan were dry-run (the run saw them), but neither was written nor deleted.
+    assert ("apply", "v1", "ConfigMap", "n", "b1", True) in cluster.requests
+    assert ("delete", "v1", "ConfigMap", "n", "b-old", True) in cluster.requests
+    assert applied_for_real(cluster, "b1") == []
+    assert [r for r in cluster.requests if r[0] == "delete" and not r[5]] == []
+    assert cluster.stored("v1", "ConfigMap", "b-old", "n") is not None
+
+
+def test_every_object_is_dry_run_in_one_batch_before_any_write():
+    cluster = ClusterDouble()
+    objects = [configmap("a1", mode="x"), configmap("b1", group="b", mode="z")]
+    apply_objects(cluster, objects, MANAGER, live={}, group=group_of)
+    verbs = [(r[0], r[4], r[5]) for r in cluster.requests]
+    assert verbs == [("apply", "a1", True), ("apply", "b1", True), ("apply", "a1", False), ("apply", "b1", False)]
+
+
+def test_a_refused_deletion_keeps_its_group_as_it_is_and_prunes_the_others():
+    orphans = [configmap("a-old"), configmap("b-old", group="b")]
+    cluster = ClusterDouble(orphans)
+    cluster.fail[("delete", "ConfigMap", "a-old")] = [K8sError(403, "Forbidden", "deletes are forbidden here")]
+    live = {identity(o): o for o in cluster.list("v1", "ConfigMap")}
+
+    result = apply_objects(cluster, [configmap("a1", mode="x")], MANAGER, live=live, group=group_of,
+                           prune=[live[identity(o)] for o in orphans])
+    assert result.deleted == ["ConfigMap n/b-old"]
+    assert result.failed_groups == {"a": ["ConfigMap n/a-old: cannot delete it: deletes are forbidden here"]}
+    assert ("apply", "v1", "ConfigMap", "n", "a1", True) in cluster.requests
+    assert applied_for_real(cluster, "a1") == []
+    assert cluster.stored("v1", "ConfigMap", "a-old", "n") is not None
+
+
+def test_without_groups_one_refusal_still_stops_the_whole_batch():
+    cluster = ClusterDouble()
+    cluster.fail[("apply", "ConfigMap", "b1")] = [refused("b1")]
+    result = apply_objects(cluster, [configmap("a1", mode="x"), configmap("b1", group="b", mode="z")], MANAGER)
+    assert result.errors and result.created == []
+    assert ("apply", "v1", "ConfigMap", "n", "a1", True) in cluster.requests
+    assert cluster.writes() == []
+
+
+def test_a_field_taken_over_with_force_conflicts_is_drift():
+    cluster = ClusterDouble()
+    cluster.apply(configmap("c", mode="ours"), MANAGER)
+    cluster.apply(configmap("c", mode="theirs"), "gitops", force=True)
+    result = apply_objects(cluster, [configmap("c", mode="ours")], MANAGER, force_conflicts=True)
+    assert result.updated == ["ConfigMap n/c"] and result.reverted == ["ConfigMap n/c"]
+    assert cluster.stored("v1", "ConfigMap", "c", "n")["data"] == {"mode": "ours"}
+
+    # A change of our own, with nobody's field in the way, is an update and not drift.
+    plain = apply_objects(cluster, [configmap("c", mode="new")], MANAGER, force_conflicts=True)
+    assert plain.updated == ["ConfigMap n/c"] and plain.reverted == []
+
+
+def test_a_field_taken_over_in_check_mode_is_drift_too():
+    cluster = ClusterDouble()
+    cluster.apply(configmap("c", mode="ours"), MANAGER)
+    cluster.apply(configmap("c", mode="theirs"), "gitops", force=True)
+    result = apply_objects(cluster, [configmap("c", mode="ours")], MANAGER, force_conflicts=True, check_mode=True)
+    assert result.reverted == ["ConfigMap n/c"]
+    assert cluster.stored("v1", "ConfigMap", "c", "n")["data"] == {"mode": "theirs"}
+
+
+def connection_refused(kind, ns, name):
+    return ("%s %s/%s: HTTPSConnectionPool(host='127.0.0.1', port=6443): Max retries exceeded with url: "
+            "/apis/kuadrant.io/v1/namespaces/%s/x/%s?dryRun=All (Caused by NewConnectionError('<urllib3.connection."
+            "HTTPSConnection object at 0x7f%06x>: Failed to establish a new connection: [Errno 111] Connection "
+            "refused'))" % (kind, ns, name, ns, name, hash(name) & 0xffffff))
+
+
+def test_one_cause_for_many_objects_is_told_once_with_examples():
+    errors = [connection_refused("AuthPolicy", "llm", "maas-auth-%03d" % i) for i in range(480)]
+    errors.append('TokenRateLimitPolicy llm/maas-trlp-x: Apply failed with 1 conflict: conflict with "gitops"')
+    message = summarize_errors(errors)
+    assert len(message) < 1000, message
+    assert "Connection refused'))" in message
+    assert "(for 480 objects, e.g. AuthPolicy llm/maas-auth-000, AuthPolicy llm/maas-auth-001, " \
+           "AuthPolicy llm/maas-auth-002, ...)" in message
+    assert message.endswith('; TokenRateLimitPolicy llm/maas-trlp-x: Apply failed with 1 conflict: conflict with "gitops"')
+
+
+def test_different_causes_and_single_errors_are_kept_as_they_are():
+    errors = ['AuthPolicy llm/a: authpolicies "a" is invalid: spec.x: Required value',
+              'AuthPolicy llm/b: authpolicies "b" is invalid: spec.x: Required value',
+              "Tenant mas/t: cannot write status: forbidden",
+              "something without an object"]
+    assert summarize_errors(errors) == (
+        'authpolicies "<name>" is invalid: spec.x: Required value (for 2 objects, e.g. AuthPolicy llm/a, '
+        'AuthPolicy llm/b); Tenant mas/t: cannot write status: forbidden; something without an object')
+    assert summarize_errors(errors[2:3]) == errors[2]
