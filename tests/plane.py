@@ -228,6 +228,17 @@ class Plane:
             last = size
             time.sleep(0.2)
 
+    def requests_so_far(self, mark: int, user: str = AUTOMATION_USER) -> list[dict]:
+        """Audit events (ResponseComplete) of `user` written after `mark` so far, without waiting for
+        the log to settle (`requests_since` waits while it grows): for watching a run in progress.
+        A line the API server is still writing is left for the next look."""
+        with open(self.state_dir / "audit.log", "rb") as log:
+            log.seek(mark)
+            data = log.read()
+        events = [json.loads(line) for line in data[:data.rfind(b"\n") + 1].splitlines() if line.strip()]
+        return [e for e in events if e.get("user", {}).get("username") == user
+                and e.get("stage") == "ResponseComplete"]
+
 
 def request_key(event: dict) -> str:
     """An audit event as "verb resource[/subresource]", or "verb <path>" for a non-resource request."""

@@ -18,6 +18,8 @@ __metaclass__ = type
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.cancel import ControllerWatch
+
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 except ImportError:
@@ -67,6 +69,8 @@ KINDS = {
 
 DEFAULT_WORKERS = 8
 LIST_PAGE_SIZE = 500
+# Requests that change something, or would (dry runs): none is sent once the playbook is gone.
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class K8sError(Exception):
@@ -106,15 +110,18 @@ def identity(obj):
 class Cluster(object):
     """REST access to one API server, shared by worker threads."""
 
-    def __init__(self, k8s_client, workers=DEFAULT_WORKERS):
+    def __init__(self, k8s_client, workers=DEFAULT_WORKERS, watch=None):
+        """`watch`: a cancel.ControllerWatch; while it says the playbook is gone no write is sent."""
         self._dynamic = k8s_client.client
         self._paths = dict(KINDS)
         self.workers = workers
+        self._watch = watch
 
     @classmethod
     def from_module(cls, module, workers=DEFAULT_WORKERS):
+        watch = ControllerWatch.of_this_process()
         try:
-            return cls(get_api_client(module=module), workers=workers)
+            return cls(get_api_client(module=module), workers=workers, watch=watch)
         except Exception as err:  # kubernetes.core raises several types for bad credentials
             module.fail_json(msg="Cannot connect to the Kubernetes API: %s. Set kubeconfig/context or the "
                                  "K8S_AUTH_* variables." % err)
@@ -148,6 +155,9 @@ class Cluster(object):
     # -- requests --------------------------------------------------------------------------
 
     def request(self, method, path, body=None, query=None, content_type="application/json"):
+        if method in WRITE_METHODS and self._watch is not None and self._watch.gone():
+            raise K8sError(None, "Cancelled", "the playbook that started this module is gone (%s); stopping "
+                                              "before %s %s" % (self._watch.gone(), method, path))
         # Through the dynamic client: its request() keeps one calling convention across the
         # `kubernetes` package versions kubernetes.core supports, and applies auth and headers.
         try:
