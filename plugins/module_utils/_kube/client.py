@@ -16,7 +16,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
+import socket
+import ssl
 from concurrent.futures import ThreadPoolExecutor
+from http.client import RemoteDisconnected
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.cancel import ControllerWatch
 
@@ -29,6 +33,11 @@ try:
     from kubernetes.dynamic.exceptions import DynamicApiError
 except ImportError:
     DynamicApiError = Exception
+
+try:
+    from urllib3.exceptions import HTTPError as TransportError
+except ImportError:
+    TransportError = OSError
 
 # (apiVersion, kind) -> (plural, namespaced). Everything this collection reads or writes.
 KINDS = {
@@ -116,12 +125,16 @@ class Cluster(object):
         self._paths = dict(KINDS)
         self.workers = workers
         self._watch = watch
+        self.host = getattr(getattr(self._dynamic, "configuration", None), "host", None) or "(unknown host)"
 
     @classmethod
     def from_module(cls, module, workers=DEFAULT_WORKERS):
         watch = ControllerWatch.of_this_process()
         try:
             return cls(get_api_client(module=module), workers=workers, watch=watch)
+        except TransportError as err:  # discovery found no server to talk to
+            module.fail_json(msg="Cannot connect to the Kubernetes API: %s. Set kubeconfig/context or the "
+                                 "K8S_AUTH_* variables." % connection_problem(err))
         except Exception as err:  # kubernetes.core raises several types for bad credentials
             module.fail_json(msg="Cannot connect to the Kubernetes API: %s. Set kubeconfig/context or the "
                                  "K8S_AUTH_* variables." % err)
@@ -165,7 +178,10 @@ class Cluster(object):
                 method, path, body=body, query_params=list((query or {}).items()),
                 header_params={"Accept": "application/json"}, content_type=content_type, serialize=False)
         except DynamicApiError as err:
-            raise _error_from(err)
+            raise api_error(err, method, path, self.host)
+        except TransportError as err:  # no HTTP answer at all: the server is down or unreachable
+            raise K8sError(None, "Unreachable", "cannot reach the API server at %s: %s"
+                           % (self.host, connection_problem(err)))
         data = response.data
         return json.loads(data) if data else {}
 
@@ -268,13 +284,104 @@ class Cluster(object):
             return list(pool.map(guarded, items))
 
 
-def _error_from(err):
+# -- what a failed request tells the operator ------------------------------------------------
+
+UNAUTHORIZED = ("the API server at %s rejected the credentials (401 Unauthorized): the token may have expired "
+                "or been revoked; refresh the kubeconfig / K8S_AUTH_API_KEY")
+_TLS_TEXT = re.compile(r"\[SSL(?:: [A-Z_]+)?\] ([^(']+)")
+_CONNECTION_PREFIX = re.compile(r"^.*?Connection(?:Pool)?\([^)]*\): ")
+
+
+def api_error(err, method, path, host):
+    """The K8sError for an error answer of the API server: the server's message, plus what to do
+    about it when the server's own words do not say (401, 403). Status 0 is the kubernetes client
+    reporting a TLS failure: no answer at all."""
+    status = getattr(err, "status", None)
     body = {}
-    message = str(getattr(err, "reason", "") or err)
     try:
         raw = getattr(err, "body", None)
         body = json.loads(raw) if raw else {}
-        message = body.get("message") or message
     except (TypeError, ValueError):
         pass
-    return K8sError(getattr(err, "status", None), body.get("reason") or getattr(err, "reason", None), message, body)
+    body = body if isinstance(body, dict) else {}
+    message = body.get("message") or str(getattr(err, "reason", "") or err)
+    reason = body.get("reason") or getattr(err, "reason", None)
+    if not status:
+        return K8sError(None, "Unreachable", "cannot reach the API server at %s: %s" % (host, connection_problem(err)))
+    if status == 401:
+        message = UNAUTHORIZED % host
+    elif status == 403:
+        message = forbidden_message(message, method, path)
+    return K8sError(status, reason, message, body)
+
+
+def rbac_attributes(method, path):
+    """(verb, API group, resource[/subresource], namespace) of a request, in RBAC's words."""
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    group, rest = ("", parts[2:]) if parts[:1] == ["api"] else ((parts[1:2] or [""])[0], parts[3:])
+    namespace = ""
+    if rest[:1] == ["namespaces"] and len(rest) >= 2:
+        namespace = rest[1]
+        rest = rest[2:] if len(rest) >= 3 else rest
+    resource = "/".join(rest[0:1] + rest[2:3])
+    named = len(rest) >= 2
+    verbs = {"GET": "get" if named else "list", "POST": "create", "PUT": "update", "PATCH": "patch",
+             "DELETE": "delete" if named else "deletecollection"}
+    return verbs.get(method, method.lower()), group, resource, namespace
+
+
+def forbidden_message(server_message, method, path):
+    """A 403's message naming verb, resource and namespace as the API server does. The server's
+    own message is kept; what it leaves out (a proxy or webhook answered) is added from the request."""
+    verb, group, resource, namespace = rbac_attributes(method, path)
+    if 'cannot %s resource "%s"' % (verb, resource) in server_message:
+        return server_message
+    where = ' in the namespace "%s"' % namespace if namespace else ""
+    return '%s (403 Forbidden: cannot %s resource "%s" in API group "%s"%s)' % (
+        server_message, verb, resource, group, where)
+
+
+def _causes(err):
+    """`err` and every exception behind it: urllib3's `reason`, `__cause__`, `__context__`, args."""
+    seen, pending = [], [err]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__]
+                       + list(getattr(current, "args", ())))
+    return seen
+
+
+def connection_problem(err):
+    """A few words for why a request got no HTTP answer ("connection refused"), read from the socket
+    error beneath the urllib3 one, never the urllib3 text with its object reprs."""
+    causes = _causes(err)
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return "cannot resolve the host name (%s)" % cause.strerror
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, RemoteDisconnected):  # a ConnectionResetError, but nothing was reset
+            return "the server closed the connection without an answer"
+        if isinstance(cause, ConnectionResetError):
+            return "the connection was reset"
+        if isinstance(cause, ssl.SSLError):
+            return "TLS failed: %s" % _tls_words(str(cause))
+        if isinstance(cause, socket.timeout):
+            return "timed out"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror[0].lower() + cause.strerror[1:]
+    names = " ".join(type(c).__name__ for c in causes)
+    if "Timeout" in names:
+        return "timed out"
+    if "ProtocolError" in names:
+        return "the server closed the connection without an answer"
+    text = str(causes[-1])
+    return "TLS failed: %s" % _tls_words(text) if _TLS_TEXT.search(text) else _CONNECTION_PREFIX.sub("", text)
+
+
+def _tls_words(text):
+    found = _TLS_TEXT.search(text)
+    return found.group(1).strip() if found else text.strip()
