@@ -14,7 +14,7 @@ AUTHORINO = {"spec": {"listener": {"tls": {"enabled": True}}}}
 MAAS_API = {"spec": {"ports": [{"name": "https", "port": 8443}]}}
 
 
-def plan(gateway=GATEWAY, authorino=AUTHORINO, maas_api=MAAS_API, **overrides):
+def plan(gateway=None, authorino=None, maas_api=None, **overrides):
     args = dict(gateway_namespace="openshift-ingress", gateway_name="maas-default-gateway",
                 authorino_namespace="kuadrant-system", authorino_name="authorino",
                 authorino_service="authorino-authorino-authorization", maas_api_namespace="opendatahub",
@@ -22,7 +22,8 @@ def plan(gateway=GATEWAY, authorino=AUTHORINO, maas_api=MAAS_API, **overrides):
                 gateway_ca_configmap=CA, gateway_min_version="1.2", authorino_min_version="1.2",
                 maas_api_min_version="1.3", min_days_to_expiry=7)
     args.update(overrides)
-    return tls_verify_plan(gateway, authorino, maas_api, **args)
+    return tls_verify_plan(GATEWAY if gateway is None else gateway, AUTHORINO if authorino is None else authorino,
+                           MAAS_API if maas_api is None else maas_api, **args)
 
 
 def test_every_configured_hop_is_checked_the_way_its_client_reaches_it():

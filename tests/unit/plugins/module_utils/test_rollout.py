@@ -3,8 +3,8 @@
 from ansible_collections.modelserving.maas.plugins.module_utils._tls.rollout import restart_annotations
 
 ISSUED = {"changed": True, "ca": {"name": "maas-ca", "sha256_fingerprint": "5E:0B:AA"},
-          "certificates": [{"name": "serving", "sha256_fingerprint": "C0:FF:EE"}, {"name": "other",
-                                                                                  "sha256_fingerprint": "00"}]}
+          "certificates": [{"name": "serving", "sha256_fingerprint": "C0:FF:EE"},
+                           {"name": "other", "sha256_fingerprint": "00"}]}
 
 
 def test_the_ca_and_the_first_certificate_as_lower_hex():
