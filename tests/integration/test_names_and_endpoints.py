@@ -4,7 +4,8 @@ Each test is one finding of a hostile trial run: it failed on the collection bef
 
 import pytest
 
-from test_maas_policy_sync import MAAS, TENANT_NS, world  # noqa: F401 (fixture)
+# `world` is a fixture, used as an argument.
+from test_maas_policy_sync import MAAS, TENANT_NS, world  # noqa: F401 pylint: disable=unused-import
 
 
 # -- 2. collision-free names -------------------------------------------------------------------

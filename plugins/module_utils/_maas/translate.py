@@ -148,9 +148,8 @@ def refuse_internal_endpoints(parsed) -> dict:
         why = internal_address_reason(external["host"])
         if why:
             del out["externals"][key]
-            record_invalid(out, "ExternalModel", key[0], key[1], models_of_external(out, *key),
-                           "ExternalModel %s: spec.endpoint %s: %s%s" % (ref(*key), quoted(external["address"]),
-                                                                        why, allowed))
+            reason = "ExternalModel %s: spec.endpoint %s: %s%s" % (ref(*key), quoted(external["address"]), why, allowed)
+            record_invalid(out, "ExternalModel", key[0], key[1], models_of_external(out, *key), reason)
     return out
 
 
