@@ -17,17 +17,30 @@ description:
     resolves each LLMInferenceService model's KServe HTTPRoute, translates them into one AuthPolicy
     and one TokenRateLimitPolicy per model, the gateway defaults and optional tier policies, and
     applies them with server-side apply.
-  - Reads with a fixed number of LIST requests whatever the number of models; writes only objects
-    that would change (a second run over an unchanged cluster makes no write requests); dry-runs
-    every object that needs writing before writing any.
+  - Only the Tenant C(<tenant_namespace>/default-tenant) configures MaaS, and MaaSAuthPolicies and
+    MaaSSubscriptions count only in O(allowed_namespaces). Any other Tenant, and those CRs in any
+    other namespace, have no effect at all; they are reported in RV(invalid) and get status
+    C(Failed) saying why. So no namespace user can move the gateway, grant access or give
+    themselves tokens.
+  - Reads with a fixed number of LIST requests whatever the number of models, and GETs the Gateway;
+    writes only objects that would change (a second run over an unchanged cluster makes no write
+    requests); dry-runs every object that needs writing, and every deletion, before writing any.
+  - Applies and prunes per model (and the gateway-level objects as one more group): a model whose
+    objects the server refuses is left exactly as it is and reported in RV(failed_models) and its
+    MaaSModelRef's status, while every other model converges; the task then fails.
+  - A Gateway that does not exist (from the Tenant or O(gateway)) fails the run and changes nothing
+    on the gateway-level policies or the ExternalModel routes, which are parented to it.
   - Prunes generated objects whose producing CRs are gone. Never touches objects labelled or
-    annotated C(opendatahub.io/managed=false), objects without the managed-by label, or the
-    objects of a model whose CRs fail validation. Nothing is pruned after a failed read or apply.
+    annotated C(opendatahub.io/managed=false), objects without the managed-by label, the objects
+    of a model whose CRs fail validation, the gateway-level objects while the Tenant is invalid, or
+    the tier policies when O(tiers) is not given. Nothing is changed after a failed read.
   - Writes C(status) back to the MaaS CRs (phase and a C(Ready) condition; C(Degraded) or
     C(Failed) for missing models) and sets C(ConflictingAuthPolicy) on MaaSAuthPolicies when an
-    AuthPolicy not managed by MaaS targets one of their model routes.
-  - A field of a generated object that someone changed by hand (C(kubectl edit)) is drift and is
-    put back; the names are returned in RV(drifted).
+    AuthPolicy not managed by MaaS targets one of their model routes, and C(SpecPriorityDuplicate)
+    on MaaSSubscriptions that share their C(spec.priority) with another of their namespace.
+  - A field of a generated object that someone changed by hand (C(kubectl edit)), or that another
+    applier took and O(force_conflicts) takes back, is drift and is put back; the names are
+    returned in RV(drifted).
 author:
   - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
@@ -73,11 +86,23 @@ options:
     description: Value of the C(app.kubernetes.io/managed-by) label that marks generated objects.
     type: str
     default: maas-controller
+  tenant_namespace:
+    description:
+      - Namespace of the one Tenant that counts, C(default-tenant). Tenants anywhere else are ignored.
+    type: str
+    default: models-as-a-service
+  allowed_namespaces:
+    description:
+      - The namespaces whose MaaSAuthPolicies and MaaSSubscriptions are honoured. Those anywhere
+        else grant nothing, limit nothing and hold back no model.
+      - Defaults to O(tenant_namespace) alone.
+    type: list
+    elements: str
   gateway:
     description:
-      - The Gateway policies attach to and KServe routes must be attached to.
-      - Defaults to the Tenant's C(spec.gatewayRef), else C(openshift-ingress/maas-default-gateway)
-        when there is no Tenant.
+      - The Gateway policies attach to and KServe routes must be attached to. It must exist.
+      - Defaults to the C(spec.gatewayRef) of Tenant C(<tenant_namespace>/default-tenant), else
+        C(openshift-ingress/maas-default-gateway) when there is no such Tenant.
     type: dict
     suboptions:
       namespace:
@@ -93,9 +118,11 @@ options:
       - Optional usage tiers, as a RateLimitPolicy and a TokenRateLimitPolicy C(maas-tier-usage) on
         the Gateway that count every caller per minute on every route.
       - In precedence order, a caller in several tiers counts under the first.
+      - Not given (null), this run does not manage the tiers; it neither applies nor prunes the
+        tier policies. V([]) removes them. Give the same value wherever the module runs (a site
+        playbook and a scheduled reconcile), or leave it out of all but one.
     type: list
     elements: dict
-    default: []
     suboptions:
       name:
         description: The tier's name, a DNS-1123 label of at most 40 characters, unique among the tiers.
@@ -146,6 +173,10 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     var: sync.drifted
 
+- name: Honour MaaSSubscriptions of two team namespaces too
+  modelserving.maas.maas_policy_sync:
+    allowed_namespaces: [models-as-a-service, team-a, team-b]
+
 - name: Reconcile with usage tiers on the gateway
   modelserving.maas.maas_policy_sync:
     tiers:
@@ -180,20 +211,40 @@ deleted:
   type: list
   elements: str
 drifted:
-  description: Objects whose fields had been changed by hand and were put back.
+  description:
+    - Objects whose fields someone else had changed (by hand, or another applier whose fields
+      O(force_conflicts) took back) and that were put back.
   returned: always
   type: list
   elements: str
-skipped:
+skipped_models:
   description:
     - Models (kind C(MaaSModelRef)) whose policies were not generated this run, with C(namespace),
       C(name) and C(reason). Their existing policies are neither updated nor pruned.
+    - Not C(skipped), which Ansible reads as the task being skipped.
   returned: always
   type: list
   elements: dict
   sample: [{kind: MaaSModelRef, namespace: llm, name: llama, reason: "no HTTPRoute resolved for LLMInferenceService llama"}]
+failed_models:
+  description:
+    - Models (kind C(MaaSModelRef)) left exactly as they were because the server refused one of
+      their objects (or their route's Gateway does not exist), with C(namespace), C(name) and the
+      server's message in C(reason). The task fails when there is any.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - kind: MaaSModelRef
+      namespace: llm
+      name: llama
+      reason: >-
+        TokenRateLimitPolicy llm/maas-trlp-llama: Apply failed with 1 conflict: conflict with "gitops" ...
 invalid:
-  description: MaaS CRs rejected by validation, with C(kind), C(namespace), C(name) and a C(reason) naming the field.
+  description:
+    - MaaS CRs rejected by validation, with C(kind), C(namespace), C(name) and a C(reason) naming the field.
+    - Also the CRs that do not count (a Tenant other than C(<tenant_namespace>/default-tenant),
+      MaaSAuthPolicies and MaaSSubscriptions outside O(allowed_namespaces)), the reason saying so.
   returned: always
   type: list
   elements: dict
@@ -231,8 +282,8 @@ summary:
   description: Counts for C(set_stats) and AWX.
   returned: always
   type: dict
-  sample: {created: 2, updated: 0, deleted: 1, unchanged: 40, drifted: 0, skipped: 0, invalid: 0, conflicts: 0,
-           status_updated: 3}
+  sample: {created: 2, updated: 0, deleted: 1, unchanged: 40, drifted: 0, skipped_models: 0, invalid: 0,
+           conflicts: 0, status_updated: 3, models_converged: 20, models_failed: 0}
 diff:
   description:
     - One entry per created, updated or deleted object, with C(before), C(after), C(before_header) and
@@ -241,7 +292,9 @@ diff:
   type: list
   elements: dict
 errors:
-  description: One message per object that could not be applied, deleted or have its status written.
+  description:
+    - One message per object that could not be applied, deleted or have its status written, and
+      the missing Gateway. The task's C(msg) tells each cause once.
   returned: on failure
   type: list
   elements: str
@@ -257,15 +310,19 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.sync import run
 
+DEFAULT_TENANT_NAMESPACE = "models-as-a-service"
+
 OPTIONS = dict(
     resources=dict(type="list", elements="dict"),
     selection=dict(type="str", choices=list(SELECTION_MODES), default="groups"),
     maas_api_url=dict(type="str", default=DEFAULT_MAAS_API_URL),
     audiences=dict(type="list", elements="str", default=list(DEFAULT_AUDIENCES)),
     managed_by=dict(type="str", default=DEFAULT_MANAGED_BY),
+    tenant_namespace=dict(type="str", default=DEFAULT_TENANT_NAMESPACE),
+    allowed_namespaces=dict(type="list", elements="str"),
     gateway=dict(type="dict", options=dict(namespace=dict(type="str", required=True),
                                            name=dict(type="str", required=True))),
-    tiers=dict(type="list", elements="dict", default=[], options=dict(
+    tiers=dict(type="list", elements="dict", options=dict(
         name=dict(type="str", required=True),
         groups=dict(type="list", elements="str", required=True),
         requests_per_minute=dict(type="int"),

@@ -4,7 +4,8 @@
 # PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """The tenant gateway, and the policies MaaS puts on it: defaults that deny and usage tiers.
 
-`effective_gateway` is the one place that decides which Gateway the policies attach to.
+`effective_gateway` is the one place that decides which Gateway the policies attach to, and
+`gateway_origin` says where that decision came from (for the error when that Gateway is missing).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +22,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     AUTH_POLICY,
     DEFAULT_GATEWAY,
+    GATEWAY_API_GROUP,
     GATEWAY_DEFAULT_AUTH,
     GATEWAY_DEFAULT_DENY,
     MANAGEMENT_PATH_PREFIXES,
@@ -28,6 +30,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     TIER_USAGE,
     TOKEN_RATE_LIMIT_POLICY,
     metadata,
+    ref,
     target_ref,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.tokenratelimit import owner_predicate
@@ -39,6 +42,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate i
 )
 
 TIER_KEYS = ("name", "groups", "requests_per_minute", "tokens_per_minute")
+GATEWAY = (GATEWAY_API_GROUP + "/v1", "Gateway")
 
 
 def effective_gateway(gateway, parsed):
@@ -52,6 +56,19 @@ def effective_gateway(gateway, parsed):
     if parsed["tenant"] is not None:
         return dict(parsed["tenant"]["gateway"])
     return None if parsed["has_tenant"] else dict(DEFAULT_GATEWAY)
+
+
+def gateway_origin(gateway, parsed, tenant_ref) -> str:
+    """Where effective_gateway found the gateway, as an error message says it."""
+    if gateway:
+        return "from the gateway option"
+    if parsed["tenant"] is not None:
+        return "from Tenant %s spec.gatewayRef" % tenant_ref
+    return "the default: there is no Tenant %s" % tenant_ref
+
+
+def missing_gateway_error(gateway, origin) -> str:
+    return "Gateway %s (%s) does not exist" % (ref(gateway["namespace"], gateway["name"]), origin)
 
 
 def _default_auth(gateway, managed_by, producers) -> dict:

@@ -2,7 +2,14 @@
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
-"""Which objects a reconcile may write or delete, and which foreign AuthPolicies get in its way.
+"""Which CRs a reconcile honours, which objects it may write or delete, and which foreign
+AuthPolicies get in its way.
+
+Trust rules (any namespace user can create MaaS CRs; only some may configure MaaS):
+- one Tenant counts, `<tenant namespace>/default-tenant`; any other is ignored, so nobody can move
+  the gateway by creating a Tenant of their own;
+- MaaSAuthPolicies and MaaSSubscriptions count only in the allowed namespaces; elsewhere they grant
+  nothing and block nothing (they do not even hold back the models they name).
 
 Ownership rules:
 - a generated object is ours when it carries `app.kubernetes.io/managed-by: <managed_by>`;
@@ -10,9 +17,10 @@ Ownership rules:
   never deleted;
 - an object that already exists under a generated name without our label belongs to someone
   else: it is left alone and reported;
-- pruning considers only our objects that also carry the producers annotation, and never the
-  objects of a model whose CRs failed validation (their policies are kept as they are until the
-  CRs are fixed).
+- objects are applied and pruned in groups, one per model (its model labels) and one for the
+  gateway-level objects; a held group (a model whose CRs failed validation, the gateway when it is
+  unknown) is neither applied nor pruned, so its policies are kept as they are until it is fixed;
+- pruning considers only our objects that also carry the producers annotation.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,10 +33,47 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     MANAGED_BY_LABEL,
     OPT_OUT_KEY,
     PRODUCERS_ANNOTATION,
+    TIER_USAGE,
     meta,
     model_of,
+    namespace_name,
     ref,
 )
+
+TENANT_NAME = "default-tenant"
+# The group of the gateway-level objects. A model's group is `ns/name`, which always holds a '/'.
+GATEWAY_GROUP = "gateway"
+_CONFINED_KINDS = ("MaaSAuthPolicy", "MaaSSubscription")
+
+
+def honoured_resources(resources, tenant_namespace, allowed_namespaces) -> dict:
+    """The MaaS CRs this run acts on, and those it refuses: {"honoured": [CR], "refused":
+    [{kind, namespace, name, reason}]}. Other kinds pass through untouched."""
+    allowed = sorted(set(allowed_namespaces))
+    honoured, refused = [], []
+    for obj in resources:
+        kind = obj.get("kind")
+        ns, name = namespace_name(obj)
+        if kind == "Tenant" and (ns, name) != (tenant_namespace, TENANT_NAME):
+            reason = "ignored: only Tenant %s configures MaaS" % ref(tenant_namespace, TENANT_NAME)
+        elif kind in _CONFINED_KINDS and ns not in allowed:
+            reason = "namespace %s is not allowed: %s are honoured only in %s" % (
+                ns, " and ".join(_CONFINED_KINDS), ", ".join(allowed) or "no namespace")
+        else:
+            honoured.append(obj)
+            continue
+        refused.append({"kind": kind, "namespace": ns, "name": name,
+                        "reason": "%s %s: %s" % (kind, ref(ns, name), reason)})
+    return {"honoured": honoured, "refused": refused}
+
+
+def group_of(obj) -> str:
+    """The group a generated object is applied and pruned with: its model, or GATEWAY_GROUP."""
+    return model_of(obj) or GATEWAY_GROUP
+
+
+def is_tier_policy(obj) -> bool:
+    return group_of(obj) == GATEWAY_GROUP and meta(obj).get("name") == TIER_USAGE
 
 
 def is_opted_out(obj) -> bool:
@@ -40,24 +85,28 @@ def is_ours(obj, managed_by) -> bool:
     return (meta(obj).get("labels") or {}).get(MANAGED_BY_LABEL) == managed_by
 
 
-def _prunable(obj, managed_by, frozen) -> bool:
+def _prunable(obj, managed_by, held, keep_tiers) -> bool:
     # Without the producers annotation an object predates this collection's bookkeeping: keep it.
     return (is_ours(obj, managed_by) and not is_opted_out(obj)
             and bool((meta(obj).get("annotations") or {}).get(PRODUCERS_ANNOTATION))
-            and model_of(obj) not in frozen)
+            and group_of(obj) not in held and not (keep_tiers and is_tier_policy(obj)))
 
 
-def plan(desired, live, managed_by, frozen_models=()) -> dict:
-    """Split the work. `live` maps identity -> object for every live object of the generated kinds.
+def plan(desired, live, managed_by, held=(), keep_tiers=False) -> dict:
+    """Split the work. `live` maps identity -> object for every live object of the generated kinds;
+    the objects of the `held` groups are neither applied nor pruned; `keep_tiers`: this run does not
+    manage the tier policies, so they are never pruned.
 
     Returns {"apply": [...], "prune": [...], "opted_out": [...], "foreign": [...]} where `apply` are
     desired objects to hand to the batch apply, `prune` live objects to delete, `opted_out` and
     `foreign` refs of desired objects left alone (opted out; existing without our label)."""
-    frozen = set(frozen_models)
+    held = set(held)
     wanted = {identity(o) for o in desired}
     result = {"apply": [], "prune": [], "opted_out": [], "foreign": []}
     for obj in desired:
         current = live.get(identity(obj))
+        if group_of(obj) in held:
+            continue
         if current is not None and is_opted_out(current):
             result["opted_out"].append(object_ref(obj))
         elif current is not None and not is_ours(current, managed_by):
@@ -65,7 +114,7 @@ def plan(desired, live, managed_by, frozen_models=()) -> dict:
         else:
             result["apply"].append(obj)
     for key in sorted(live, key=lambda k: tuple(str(p) for p in k)):
-        if key not in wanted and _prunable(live[key], managed_by, frozen):
+        if key not in wanted and _prunable(live[key], managed_by, held, keep_tiers):
             result["prune"].append(live[key])
     return result
 

@@ -5,8 +5,9 @@
 """The status a reconcile writes back to each MaaS CR: a phase, a Ready condition, and per kind
 what was generated for it.
 
-Every decision reads structured results (validation, route resolution, translation), never the
-text of a message; messages are only copied into conditions for people to read.
+Every decision reads structured results (trust, validation, route resolution, translation, what
+the server refused), never the text of a message; messages are only copied into conditions for
+people to read.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +27,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     split_ref,
     trlp_name,
 )
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.ownership import GATEWAY_GROUP
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.routes import NO_ROUTE, NOT_ATTACHED
 
 # A model without a route: (phase, Ready reason) by the reason route resolution gave.
@@ -42,22 +44,38 @@ def condition(ctype, status, reason, message, generation, previous, now) -> dict
             "observedGeneration": generation or 0, "lastTransitionTime": since}
 
 
-def _findings(parsed, translation, routing) -> dict:
+def shared_priorities(subscriptions) -> list:
+    """[(namespace, priority, [refs])] for every spec.priority that several subscriptions of one
+    namespace share; the order among them is then a tie-break (largest limit, then name)."""
+    by_priority = {}
+    for sub in subscriptions:
+        by_priority.setdefault((sub["namespace"], sub["priority"]), []).append(sub["ref"])
+    return [(ns, priority, sorted(refs)) for (ns, priority), refs in sorted(by_priority.items()) if len(refs) > 1]
+
+
+def _findings(parsed, translation, facts) -> dict:
     """What the run found, indexed the way the status of one CR looks it up."""
-    missing = {}
+    missing, peers = {}, {}
     for entry in translation.get("missing_models", []):
         missing.setdefault((entry["kind"], entry["namespace"], entry["name"]), []).append(entry["model"])
+    for _ns, priority, refs in shared_priorities(parsed["subscriptions"]):
+        for sub in refs:
+            peers[sub] = (priority, [r for r in refs if r != sub])
     return {
         "invalid": {(i["kind"], i["namespace"], i["name"]): i["reason"] for i in translation.get("invalid", [])},
+        "refused": {(r["kind"], r["namespace"], r["name"]): r["reason"] for r in facts.get("refused", [])},
+        "failed": facts.get("failed", {}),
+        "gateway_error": facts.get("gateway_error"),
+        "peers": peers,
         "missing": missing,
         "skipped": {ref(s["namespace"], s["name"]): s["reason"] for s in translation.get("skipped", [])
                     if s.get("kind") == "MaaSModelRef"},
         "generated": {identity(o) for o in translation.get("objects", [])},
         "models": parsed["models"],
         "named": parsed["named_models"],
-        "routes": routing["routes"],
-        "unresolved": routing["unresolved"],
-        "conflicts": routing["conflicts"],
+        "routes": facts["routes"],
+        "unresolved": facts["unresolved"],
+        "conflicts": facts["conflicts"],
     }
 
 
@@ -75,6 +93,8 @@ def _model_ref_status(key, found):
     invalid = found["invalid"].get(key)
     if invalid:
         phase, reason, message = "Failed", "InvalidSpec", invalid
+    elif model_ref in found["failed"]:
+        phase, reason, message = "Failed", "ReconcileFailed", found["failed"][model_ref]
     elif model_ref in found["unresolved"]:
         problem = found["unresolved"][model_ref]
         (phase, reason), message = _ROUTE_PROBLEMS[problem["reason"]], problem["message"]
@@ -93,16 +113,21 @@ def _model_ref_status(key, found):
     return status, [("Ready", "True" if phase == "Ready" else "False", reason, message)]
 
 
-def _phase_for_refs(refs, missing, invalid_reason) -> tuple:
-    """(phase, ready status, reason, message) of a MaaSAuthPolicy or MaaSSubscription."""
-    if invalid_reason:
-        return "Failed", "False", "InvalidSpec", invalid_reason
-    if refs and len(missing) >= len(refs):
-        return "Failed", "False", "ReconcileFailed", "all %d model references are invalid or missing: %s" % (
-            len(refs), ", ".join(missing))
+def _phase_for_refs(refs, missing, failed) -> tuple:
+    """(phase, ready status, reason, message) of a valid MaaSAuthPolicy or MaaSSubscription whose
+    `missing` models have no MaaSModelRef or route and whose `failed` models' policies were refused."""
+    parts = []
     if missing:
-        return "Degraded", "False", "PartialFailure", "%d of %d model references are missing: %s" % (
-            len(missing), len(refs), ", ".join(missing))
+        parts.append("%d of %d model references are missing: %s" % (len(missing), len(refs), ", ".join(missing)))
+    if failed:
+        parts.append("the policies of %d of %d models could not be applied (see their MaaSModelRef status): %s"
+                     % (len(failed), len(refs), ", ".join(failed)))
+    if refs and len(missing) + len(failed) >= len(refs):
+        message = "; ".join(parts) if failed else "all %d model references are invalid or missing: %s" % (
+            len(refs), ", ".join(missing))
+        return "Failed", "False", "ReconcileFailed", message
+    if parts:
+        return "Degraded", "False", "PartialFailure", "; ".join(parts)
     return "Active", "True", "Reconciled", "successfully reconciled"
 
 
@@ -110,10 +135,13 @@ def _model_users(key, found) -> tuple:
     """(refs, missing refs, refs whose policies should exist, phase, Ready condition) of a CR naming models."""
     refs = sorted(set(ref(*model) for model in found["named"].get(key, [])))
     gone = sorted(set(found["missing"].get(key, [])))
-    invalid = found["invalid"].get(key)
-    phase, ready, reason, message = _phase_for_refs(refs, gone, invalid)
-    present = [r for r in refs if r not in gone and not invalid]
-    return refs, gone, present, phase, ("Ready", ready, reason, message)
+    refused, invalid = found["refused"].get(key), found["invalid"].get(key)
+    if refused or invalid:
+        reason = "NamespaceNotAllowed" if refused else "InvalidSpec"
+        return refs, gone, [], "Failed", ("Ready", "False", reason, refused or invalid)
+    failed = [r for r in refs if r in found["failed"] and r not in gone]
+    phase, ready, reason, message = _phase_for_refs(refs, gone, failed)
+    return refs, gone, [r for r in refs if r not in gone], phase, ("Ready", ready, reason, message)
 
 
 def _generated_refs(api_kind, name_of, models, found, with_model_namespace=False) -> list:
@@ -122,10 +150,12 @@ def _generated_refs(api_kind, name_of, models, found, with_model_namespace=False
     for model in models:
         ns, name = split_ref(model)
         policy = name_of((ns, name))
-        exists = (api_kind[0], api_kind[1], ns, policy) in found["generated"]
+        failed = found["failed"].get(model)
+        exists = (api_kind[0], api_kind[1], ns, policy) in found["generated"] and not failed
+        why = failed or found["skipped"].get(model, "the model has no resolved HTTPRoute")
         entry = {"name": policy, "namespace": ns, "ready": exists, "model": name,
-                 "reason": "Applied" if exists else "NotApplied",
-                 "message": "" if exists else found["skipped"].get(model, "the model has no resolved HTTPRoute")[:1024]}
+                 "reason": "Applied" if exists else "ApplyFailed" if failed else "NotApplied",
+                 "message": "" if exists else why[:1024]}
         if with_model_namespace:
             entry["modelNamespace"] = ns
         entries.append(entry)
@@ -155,14 +185,27 @@ def _subscription_status(key, found):
                                "reason": "NotFound" if model in gone else "Valid"})
     status = {"phase": phase, "modelRefStatuses": model_statuses,
               "tokenRateLimitStatuses": _generated_refs(TOKEN_RATE_LIMIT_POLICY, trlp_name, present, found)}
-    return status, [ready]
+    return status, [ready, _priority_condition(key, found)]
+
+
+def _priority_condition(key, found):
+    """SpecPriorityDuplicate, as the reference controller sets it: peers of this namespace sharing spec.priority."""
+    shared = found["peers"].get(ref(key[1], key[2]))
+    if shared:
+        return ("SpecPriorityDuplicate", "True", "SharedPriority",
+                "spec.priority %d is shared with: %s" % (shared[0], ", ".join(shared[1])))
+    return ("SpecPriorityDuplicate", "False", "NoDuplicatePeers",
+            "no other MaaSSubscription in namespace %s that counts has the same spec.priority" % key[1])
 
 
 def _tenant_status(key, found):
-    invalid = found["invalid"].get(key)
-    ready = ("Ready", "False" if invalid else "True", "InvalidSpec" if invalid else "Reconciled",
-             invalid or "gateway defaults applied")
-    return {"phase": "Failed" if invalid else "Active"}, [ready]
+    """Tenant: Active once its gateway's defaults are applied; Failed when it is ignored, invalid,
+    names a Gateway that does not exist or its gateway's policies were refused."""
+    problems = (("IgnoredTenant", found["refused"].get(key)), ("InvalidSpec", found["invalid"].get(key)),
+                ("GatewayNotFound", found["gateway_error"]), ("ReconcileFailed", found["failed"].get(GATEWAY_GROUP)))
+    reason, message = next(((r, m) for r, m in problems if m), ("Reconciled", "gateway defaults applied"))
+    ready = "True" if reason == "Reconciled" else "False"
+    return {"phase": "Active" if ready == "True" else "Failed"}, [("Ready", ready, reason, message)]
 
 
 _STATUS_OF = {
@@ -173,14 +216,16 @@ _STATUS_OF = {
 }
 
 
-def desired_statuses(resources, parsed, translation, routing, now) -> dict:
+def desired_statuses(resources, parsed, translation, facts, now) -> dict:
     """{identity of CR: desired status} for every MaaS CR of `resources` (as read from the cluster).
 
-    `parsed` is validate.parse_resources of them and `translation` translate.translate of that;
-    `routing` is {"routes": {"ns/model": route facts}, "unresolved": {"ns/model": reason},
-    "conflicts": {"ns/model": [foreign AuthPolicy]}}.
+    `parsed` is validate.parse_resources of the honoured ones and `translation` translate.translate
+    of that; `facts` is {"routes": {"ns/model": route facts}, "unresolved": {"ns/model": reason},
+    "conflicts": {"ns/model": [foreign AuthPolicy]}} and optionally "refused" (the refused entries of
+    ownership.honoured_resources), "failed" ({group: message} of the groups not applied) and
+    "gateway_error" (why the gateway step failed).
     """
-    found = _findings(parsed, translation, routing)
+    found = _findings(parsed, translation, facts)
     statuses = {}
     for cr in resources:
         status_of = _STATUS_OF.get(cr.get("kind"))

@@ -4,9 +4,13 @@
 # PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
 """One reconcile of the MaaS CRs, what module maas_policy_sync runs.
 
-read (a fixed number of LISTs) -> parse every CR once -> decide the gateway -> resolve routes ->
-translate -> plan (ownership) -> apply -> prune -> write status. Nothing is pruned after a failed
-read or apply, and no status is written after a failed apply or prune.
+read (a fixed number of LISTs) -> keep the CRs that count (ownership.honoured_resources) -> parse
+each once -> decide the gateway and GET it -> resolve routes -> translate -> plan (ownership) ->
+apply and prune per group (one per model, one for the gateway) -> write status.
+
+Nothing is changed after a failed read. A group the server refuses is left exactly as it is and
+reported (in its MaaSModelRef's status, or the Tenant's for the gateway), while every other group
+converges and gets its status; the run then fails, so the job shows it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,15 +19,16 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
-    ApplyResult,
-    apply_objects,
-    delete_objects,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import apply_objects, summarize_errors
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, identity
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import ref as object_ref
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.gateway import effective_gateway
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.gateway import (
+    GATEWAY,
+    effective_gateway,
+    gateway_origin,
+    missing_gateway_error,
+)
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     AUTH_POLICY,
     BACKEND_TLS_POLICY,
@@ -32,14 +37,24 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     KSERVE_ROUTE_SELECTOR,
     MAAS_API_VERSION,
     MAAS_KINDS,
+    ref,
+    split_ref,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.ownership import (
+    GATEWAY_GROUP,
+    TENANT_NAME,
     conflicting_auth_policies,
     frozen_models,
+    group_of,
+    honoured_resources,
     plan,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.routes import resolve_model_routes, route_names
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.status import desired_statuses, status_differs
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.status import (
+    desired_statuses,
+    shared_priorities,
+    status_differs,
+)
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import checked_options, translate
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import parse_resources
 
@@ -103,16 +118,44 @@ def _live(lists, desired) -> dict:
     return {identity(obj): obj for kind in GENERATED_KINDS for obj in lists[kind] or []}
 
 
-def _apply_and_prune(cluster, params, context, work, live) -> tuple:
-    applied = apply_objects(cluster, work["apply"], params["field_manager"], force_conflicts=params["force_conflicts"],
-                            check_mode=context.check_mode, want_diff=context.diff, live=live)
-    for warning in applied.warnings:
-        context.warn(warning)
-    pruned = ApplyResult()
-    if not applied.errors and params["prune"] and work["prune"]:
-        pruned = delete_objects(cluster, work["prune"], check_mode=context.check_mode, want_diff=context.diff,
-                                live=live)
-    return applied, pruned
+def trusted(params, resources) -> dict:
+    """ownership.honoured_resources with the module's tenant namespace and allowed namespaces."""
+    allowed = params["allowed_namespaces"]
+    return honoured_resources(resources, params["tenant_namespace"],
+                              [params["tenant_namespace"]] if allowed is None else allowed)
+
+
+def gateway_error(cluster, gateway, params, parsed):
+    """Why the policies cannot attach to `gateway` (it does not exist: one GET), or None."""
+    if gateway is None:
+        return None
+    try:
+        found = cluster.get(GATEWAY[0], GATEWAY[1], gateway["name"], gateway["namespace"])
+    except K8sError as err:
+        raise ModuleFailure("Cannot read Gateway %s, nothing was changed: %s"
+                            % (ref(gateway["namespace"], gateway["name"]), err))
+    if found is not None:
+        return None
+    tenant = ref(params["tenant_namespace"], TENANT_NAME)
+    return missing_gateway_error(gateway, gateway_origin(params["gateway"], parsed, tenant))
+
+
+def held_groups(translation, parsed, gateway, error) -> tuple:
+    """(the groups neither applied nor pruned this run, {group: why} of those that fail it).
+
+    Skipped models are held. Without a valid Tenant there is no gateway to put its defaults on, nor
+    to take them from. When the Gateway does not exist, its policies and the routes of ExternalModels
+    (parented to it) stay as they are, and the run fails."""
+    held = set(frozen_models(translation))
+    if gateway is None:
+        held.add(GATEWAY_GROUP)
+    failed = {}
+    if error:
+        failed[GATEWAY_GROUP] = error
+        for key, model in sorted(parsed["models"].items()):
+            if model["kind"] == "ExternalModel" and ref(*key) not in held:
+                failed[ref(*key)] = "its HTTPRoute is parented to the gateway: %s" % error
+    return held | set(failed), failed
 
 
 def write_statuses(cluster, resources, statuses, check_mode) -> tuple:
@@ -139,23 +182,64 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _result(translation, work, applied, pruned, conflicts, status_updated, diff) -> dict:
+def _apply(cluster, params, context, work, live, failed) -> tuple:
+    """Apply and prune per group; (ApplyResult, {group: why} of every group not converged)."""
+    applied = apply_objects(cluster, work["apply"], params["field_manager"], force_conflicts=params["force_conflicts"],
+                            check_mode=context.check_mode, want_diff=context.diff, live=live, group=group_of,
+                            prune=work["prune"] if params["prune"] else [])
+    for warning in applied.warnings:
+        context.warn(warning)
+    failed = dict(failed)
+    failed.update((group, summarize_errors(messages)) for group, messages in applied.failed_groups.items())
+    return applied, failed
+
+
+def _entry_order(entry) -> tuple:
+    return entry["kind"], entry["namespace"], entry["name"], entry.get("reason", "")
+
+
+def _models(translation, work, failed) -> dict:
+    """How many models converged, and each that failed with why, as `failed_models` lists it."""
+    models = {group_of(o) for o in translation["objects"] + work["prune"]} - {GATEWAY_GROUP}
+    failures = [dict(zip(("namespace", "name"), split_ref(model)), kind="MaaSModelRef", reason=failed[model])
+                for model in sorted(failed) if model != GATEWAY_GROUP]
+    return {"converged": len(models - set(failed)), "failed": sorted(failures, key=_entry_order)}
+
+
+def _result(translation, invalid, work, applied, outcome, diff) -> dict:
+    models = outcome["models"]
     result = {
-        "changed": applied.changed or pruned.changed or bool(status_updated),
+        "changed": applied.changed or bool(outcome["status_updated"]),
         "created": applied.created, "updated": applied.updated, "unchanged": applied.unchanged,
-        "deleted": pruned.deleted, "drifted": applied.reverted,
-        "skipped": translation["skipped"], "invalid": translation["invalid"],
-        "missing_models": translation["missing_models"], "conflicts": conflicts,
-        "left_alone": sorted(work["opted_out"] + work["foreign"]), "status_updated": status_updated,
+        "deleted": applied.deleted, "drifted": applied.reverted,
+        "skipped_models": translation["skipped"], "invalid": invalid, "failed_models": models["failed"],
+        "missing_models": translation["missing_models"], "conflicts": outcome["conflicts"],
+        "left_alone": sorted(work["opted_out"] + work["foreign"]), "status_updated": outcome["status_updated"],
     }
     result["summary"] = {
         "created": len(applied.created), "updated": len(applied.updated), "unchanged": len(applied.unchanged),
-        "deleted": len(pruned.deleted), "drifted": len(applied.reverted), "skipped": len(translation["skipped"]),
-        "invalid": len(translation["invalid"]), "conflicts": len(conflicts), "status_updated": len(status_updated),
+        "deleted": len(applied.deleted), "drifted": len(applied.reverted),
+        "skipped_models": len(translation["skipped"]), "invalid": len(invalid), "conflicts": len(outcome["conflicts"]),
+        "status_updated": len(outcome["status_updated"]), "models_converged": models["converged"],
+        "models_failed": len(models["failed"]),
     }
     if diff:
-        result["diff"] = applied.diff + pruned.diff
+        result["diff"] = applied.diff
     return result
+
+
+def _failure_message(errors, models) -> str:
+    if models["failed"]:
+        total = len(models["failed"]) + models["converged"]
+        return "%d of %d models could not be reconciled and were left as they were; the others converged: %s" % (
+            len(models["failed"]), total, summarize_errors(errors))
+    return summarize_errors(errors)
+
+
+def _warn_shared_priorities(context, parsed):
+    for _ns, priority, refs in shared_priorities(parsed["subscriptions"]):
+        context.warn("MaaSSubscriptions %s share spec.priority %d: for a caller owning several of them the one "
+                     "with the largest token limit counts (then the first by namespace/name)" % (", ".join(refs), priority))
 
 
 def run(params, context) -> dict:
@@ -165,8 +249,11 @@ def run(params, context) -> dict:
     lists = read_cluster(cluster, from_cluster)
     resources = maas_resources(lists) if from_cluster else params["resources"]
     options = _options(params, resources, lists)
-    parsed = parse_resources(resources, options["selection"])
+    trust = trusted(params, resources)
+    parsed = parse_resources(trust["honoured"], options["selection"])
+    _warn_shared_priorities(context, parsed)
     gateway = effective_gateway(params["gateway"], parsed)
+    error = gateway_error(cluster, gateway, params, parsed)
     resolved = resolve_model_routes(parsed["models"], lists[KSERVE_ROUTES] or [], gateway)
     try:
         translation = translate(parsed, route_names(resolved["routes"]), gateway, options)
@@ -174,20 +261,24 @@ def run(params, context) -> dict:
         raise ModuleFailure(str(err))
 
     live = _live(lists, translation["objects"])
-    work = plan(translation["objects"], live, options["managed_by"], frozen_models(translation))
-    applied, pruned = _apply_and_prune(cluster, params, context, work, live)
+    held, failed = held_groups(translation, parsed, gateway, error)
+    work = plan(translation["objects"], live, options["managed_by"], held, keep_tiers=params["tiers"] is None)
+    applied, failed = _apply(cluster, params, context, work, live, failed)
 
     routes = dict(resolved["routes"])
     routes.update(translation["external_routes"])
-    conflicts = conflicting_auth_policies(lists[AUTH_POLICY] or [], routes, options["managed_by"])
-    status_updated, status_errors = [], []
-    if from_cluster and params["write_status"] and not applied.errors and not pruned.errors:
-        routing = {"routes": routes, "unresolved": resolved["unresolved"], "conflicts": conflicts}
-        statuses = desired_statuses(resources, parsed, translation, routing, _now())
-        status_updated, status_errors = write_statuses(cluster, resources, statuses, context.check_mode)
+    outcome = {"conflicts": conflicting_auth_policies(lists[AUTH_POLICY] or [], routes, options["managed_by"]),
+               "models": _models(translation, work, failed), "status_updated": []}
+    status_errors = []
+    if from_cluster and params["write_status"]:
+        facts = {"routes": routes, "unresolved": resolved["unresolved"], "conflicts": outcome["conflicts"],
+                 "refused": trust["refused"], "failed": failed, "gateway_error": error}
+        statuses = desired_statuses(resources, parsed, translation, facts, _now())
+        outcome["status_updated"], status_errors = write_statuses(cluster, resources, statuses, context.check_mode)
 
-    result = _result(translation, work, applied, pruned, conflicts, status_updated, context.diff)
-    errors = applied.errors + pruned.errors + status_errors
+    invalid = sorted(translation["invalid"] + trust["refused"], key=_entry_order)
+    result = _result(translation, invalid, work, applied, outcome, context.diff)
+    errors = ([error] if error else []) + applied.errors + status_errors
     if errors:
-        raise ModuleFailure("; ".join(errors), errors=errors, **result)
+        raise ModuleFailure(_failure_message(errors, outcome["models"]), errors=errors, **result)
     return result

@@ -1,7 +1,13 @@
 """Which objects a reconcile applies, prunes or leaves alone, and which AuthPolicies conflict."""
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import identity
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.ownership import conflicting_auth_policies, plan
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.ownership import (
+    GATEWAY_GROUP,
+    conflicting_auth_policies,
+    group_of,
+    honoured_resources,
+    plan,
+)
 
 OURS = "maas-controller"
 
@@ -48,10 +54,59 @@ def test_objects_without_the_producers_annotation_are_not_pruned():
     assert plan([], live_map(legacy), OURS)["prune"] == []
 
 
-def test_objects_of_a_frozen_model_are_not_pruned():
-    orphan = policy("maas-trlp-llama")
-    assert plan([], live_map(orphan), OURS, frozen_models=["llm/llama"])["prune"] == []
-    assert plan([], live_map(orphan), OURS, frozen_models=["llm/other"])["prune"] == [orphan]
+def test_objects_of_a_held_model_are_neither_applied_nor_pruned():
+    orphan, wanted = policy("maas-trlp-llama"), policy("maas-auth-llama", kind="AuthPolicy")
+    assert plan([wanted], live_map(orphan), OURS, held=["llm/other"]) == {
+        "apply": [wanted], "prune": [orphan], "opted_out": [], "foreign": []}
+    assert plan([wanted], live_map(orphan), OURS, held=["llm/llama"]) == {
+        "apply": [], "prune": [], "opted_out": [], "foreign": []}
+
+
+def gateway_policy(name):
+    obj = policy(name, ns="openshift-ingress")
+    del obj["metadata"]["labels"]["maas.opendatahub.io/model"]
+    del obj["metadata"]["labels"]["maas.opendatahub.io/model-namespace"]
+    return obj
+
+
+def test_gateway_level_objects_are_one_group_of_their_own():
+    deny, model = gateway_policy("gateway-default-deny"), policy("maas-trlp-llama")
+    assert (group_of(deny), group_of(model)) == (GATEWAY_GROUP, "llm/llama")
+    assert plan([], live_map(deny, model), OURS)["prune"] == [model, deny]
+    assert plan([], live_map(deny, model), OURS, held=[GATEWAY_GROUP])["prune"] == [model]
+
+
+def test_tier_policies_are_kept_when_this_run_does_not_manage_tiers():
+    tiers, deny = gateway_policy("maas-tier-usage"), gateway_policy("gateway-default-deny")
+    assert plan([], live_map(tiers, deny), OURS)["prune"] == [deny, tiers]
+    assert plan([], live_map(tiers, deny), OURS, keep_tiers=True)["prune"] == [deny]
+    # A model's object that happens to carry the name is not a tier policy.
+    assert plan([], live_map(policy("maas-tier-usage")), OURS, keep_tiers=True)["prune"] != []
+
+
+def cr(kind, namespace, name="x"):
+    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": kind, "metadata": {"name": name, "namespace": namespace}}
+
+
+def test_only_the_tenant_of_the_tenant_namespace_counts():
+    real, intruder = cr("Tenant", "mas", "default-tenant"), cr("Tenant", "aaa", "default-tenant")
+    trust = honoured_resources([intruder, real], "mas", ["mas"])
+    assert trust["honoured"] == [real]
+    assert trust["refused"] == [{"kind": "Tenant", "namespace": "aaa", "name": "default-tenant",
+                                 "reason": "Tenant aaa/default-tenant: ignored: only Tenant mas/default-tenant "
+                                           "configures MaaS"}]
+
+
+def test_policies_and_subscriptions_count_only_in_the_allowed_namespaces():
+    objs = [cr("MaaSAuthPolicy", "rogue"), cr("MaaSSubscription", "rogue"), cr("MaaSSubscription", "team"),
+            cr("MaaSModelRef", "rogue"), cr("MaaSSubscription", "mas")]
+    trust = honoured_resources(objs, "mas", ["team", "mas"])
+    assert trust["honoured"] == objs[2:]
+    assert [r["reason"] for r in trust["refused"]] == [
+        "MaaSAuthPolicy rogue/x: namespace rogue is not allowed: MaaSAuthPolicy and MaaSSubscription are honoured "
+        "only in mas, team",
+        "MaaSSubscription rogue/x: namespace rogue is not allowed: MaaSAuthPolicy and MaaSSubscription are "
+        "honoured only in mas, team"]
 
 
 def test_foreign_auth_policy_on_a_model_route_is_a_conflict():

@@ -4,6 +4,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.routes imp
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.status import (
     condition,
     desired_statuses,
+    shared_priorities,
     status_differs,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import checked_options, translate
@@ -108,3 +109,67 @@ def test_a_ready_model_reports_its_route_and_endpoint_and_its_policy_reports_the
     assert model["endpoint"] == "https://models.example.com/llm/qwen3"
     policy = found[("MaaSAuthPolicy", "mas", "access")]
     assert [(p["name"], p["ready"]) for p in policy["authPolicies"]] == [("maas-auth-qwen3", True)]
+
+
+# ---------------------------------------------------------------------------------------------
+# what the run refused, what the server refused, and shared priorities
+
+
+def tenant(namespace="mas"):
+    return {"apiVersion": MAAS, "kind": "Tenant", "metadata": {"name": "default-tenant", "namespace": namespace},
+            "spec": {}}
+
+
+def statuses_with(resources, httproutes, **facts):
+    """statuses() with extra facts of the run: refused, failed, gateway_error."""
+    parsed = parse_resources([r for r in resources if r["metadata"]["namespace"] != "rogue"], "groups")
+    resolved = resolve_model_routes(parsed["models"], httproutes, GATEWAY)
+    translation = translate(parsed, route_names(resolved["routes"]), GATEWAY, checked_options(resources, gateway=GATEWAY))
+    facts = dict({"routes": resolved["routes"], "unresolved": resolved["unresolved"], "conflicts": {}}, **facts)
+    return {key[1:]: s for key, s in desired_statuses(resources, parsed, translation, facts, "NOW").items()}
+
+
+def ready(status_):
+    return next((c["status"], c["reason"], c["message"]) for c in status_["conditions"] if c["type"] == "Ready")
+
+
+def test_a_cr_the_run_refused_says_why_and_claims_nothing():
+    rogue = dict(access(), metadata={"name": "everyone", "namespace": "rogue"})
+    reason = "MaaSAuthPolicy rogue/everyone: namespace rogue is not allowed: ..."
+    found = statuses_with([model_ref(), rogue, tenant("aaa")], [kserve_route("qwen3")], refused=[
+        {"kind": "MaaSAuthPolicy", "namespace": "rogue", "name": "everyone", "reason": reason},
+        {"kind": "Tenant", "namespace": "aaa", "name": "default-tenant", "reason": "Tenant aaa/default-tenant: ignored"}])
+    policy = found[("MaaSAuthPolicy", "rogue", "everyone")]
+    assert policy["phase"] == "Failed" and ready(policy) == ("False", "NamespaceNotAllowed", reason)
+    assert policy["authPolicies"] == []
+    assert ready(found[("Tenant", "aaa", "default-tenant")])[:2] == ("False", "IgnoredTenant")
+
+
+def test_a_model_whose_objects_the_server_refused_is_failed_and_its_users_degraded():
+    refused = "TokenRateLimitPolicy llm/maas-trlp-qwen3: conflict with \"gitops\""
+    found = statuses_with([model_ref(), model_ref("other"), access(("qwen3", "other"))],
+                          [kserve_route("qwen3"), kserve_route("other")], failed={"llm/qwen3": refused})
+    model = found[("MaaSModelRef", "llm", "qwen3")]
+    assert model["phase"] == "Failed" and ready(model) == ("False", "ReconcileFailed", refused)
+    assert found[("MaaSModelRef", "llm", "other")]["phase"] == "Ready"
+    policy = found[("MaaSAuthPolicy", "mas", "access")]
+    assert policy["phase"] == "Degraded"
+    assert ready(policy)[2] == ("the policies of 1 of 2 models could not be applied (see their MaaSModelRef "
+                                "status): llm/qwen3")
+    assert [(p["model"], p["reason"], p["message"]) for p in policy["authPolicies"]] == [
+        ("other", "Applied", ""), ("qwen3", "ApplyFailed", refused)]
+
+
+def test_the_tenant_fails_when_its_gateway_is_missing_or_refused():
+    missing = "Gateway openshift-ingress/nope (from Tenant mas/default-tenant spec.gatewayRef) does not exist"
+    gone = statuses_with([tenant()], [], gateway_error=missing)[("Tenant", "mas", "default-tenant")]
+    assert gone["phase"] == "Failed" and ready(gone) == ("False", "GatewayNotFound", missing)
+    refused = statuses_with([tenant()], [], failed={"gateway": "AuthPolicy x/gateway-default-auth: denied"})
+    assert ready(refused[("Tenant", "mas", "default-tenant")])[:2] == ("False", "ReconcileFailed")
+    assert ready(statuses_with([tenant()], [])[("Tenant", "mas", "default-tenant")])[:2] == ("True", "Reconciled")
+
+
+def test_shared_priorities_are_per_namespace():
+    subs = [{"namespace": ns, "priority": p, "ref": "%s/%s" % (ns, n)}
+            for ns, n, p in (("a", "x", 1), ("a", "y", 1), ("a", "z", 2), ("b", "w", 1), ("a", "v", 1))]
+    assert shared_priorities(subs) == [("a", 1, ["a/v", "a/x", "a/y"])]
