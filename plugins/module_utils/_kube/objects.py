@@ -8,6 +8,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
+
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply import (
     apply_objects,
     delete_objects,
@@ -28,8 +31,42 @@ def refusal(objects):
     return None
 
 
+def secret_values(objects):
+    """The values in every Secret's `data` and `stringData`, and the base64-decoded `data` values:
+    what must appear in no output, not even `invocation.module_args` of the refusal at -vvv."""
+    values = set()
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("kind") != "Secret":
+            continue
+        for field in ("data", "stringData"):
+            for value in _leaves(obj.get(field)):
+                values.add(value)
+                if field == "data":
+                    values.add(_decoded(value))
+    values.discard("")
+    values.discard(None)
+    return values
+
+
+def _leaves(value):
+    """Every scalar in a value, as text (values of a stringData written in YAML may be numbers)."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
+
+
+def _decoded(value):
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
 def run(params, context):
     """Apply (state=present) or delete (state=absent) `params["objects"]`; the k8s_apply result."""
+    context.hide(secret_values(params["objects"]))
     problem = refusal(params["objects"])
     if problem:
         raise ModuleFailure(problem)

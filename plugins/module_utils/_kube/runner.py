@@ -26,14 +26,18 @@ class ModuleFailure(Exception):
 
 
 class RunContext(object):
-    """What a run may use besides its parameters: check mode, diff mode, warnings and the cluster."""
+    """What a run may use besides its parameters: check mode, diff mode, warnings, the cluster, and
+    the values that must not appear in any output."""
 
-    def __init__(self, connect, check_mode=False, diff=False):
+    def __init__(self, connect, check_mode=False, diff=False, hide=None):
+        """`hide(values)`: masks values in the module's output (AnsibleModule.no_log_values.update)."""
         self._connect = connect
         self._cluster = None
+        self._hide = hide
         self.check_mode = check_mode
         self.diff = diff
         self.warnings = []
+        self.secret_values = set()
 
     def cluster(self):
         """The API client, connected on first use (some runs need no cluster at all)."""
@@ -44,6 +48,14 @@ class RunContext(object):
     def warn(self, message):
         self.warnings.append(message)
 
+    def hide(self, values):
+        """Mask `values` wherever they would appear in the output, `invocation.module_args` included,
+        from now on and however the module ends (as AnsibleModule masks a no_log option's value)."""
+        values = set(v for v in values if v)
+        self.secret_values.update(values)
+        if self._hide is not None and values:
+            self._hide(values)
+
 
 def execute(module, run):
     """Run `run(module.params, context)` and end the module with its result or failure."""
@@ -51,8 +63,10 @@ def execute(module, run):
 
     workers = module.params.get("workers")
     workers = DEFAULT_WORKERS if workers is None else max(1, workers)  # workers: 0 means one, as it always did
+    # kubernetes.core's AnsibleK8SModule wraps the AnsibleModule that prints the result
+    no_log_values = getattr(module, "_module", module).no_log_values
     context = RunContext(lambda: Cluster.from_module(module, workers=workers),
-                         check_mode=module.check_mode, diff=module._diff)
+                         check_mode=module.check_mode, diff=module._diff, hide=no_log_values.update)
     try:
         result = run(module.params, context)
     except ModuleFailure as failure:

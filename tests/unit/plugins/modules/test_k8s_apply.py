@@ -1,6 +1,9 @@
 """k8s_apply through its run(), against the in-memory cluster double."""
 
+import base64
+
 import pytest
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
@@ -142,6 +145,7 @@ class FakeModule:
     def __init__(self, params, check_mode=False):
         self.params, self.check_mode, self._diff = params, check_mode, False
         self.warnings, self.exit, self.failure = [], None, None
+        self.no_log_values = set()
 
     def warn(self, message):
         self.warnings.append(message)
@@ -172,3 +176,30 @@ def test_main_runs_with_the_module_params_and_at_least_one_worker(monkeypatch):
     with pytest.raises(SystemExit):
         k8s_apply.main()
     assert refused.failure == {"msg": "objects[0] has no apiVersion"}
+
+
+def test_a_refused_secrets_values_are_masked_in_everything_the_module_prints(monkeypatch):
+    token = "s3cr3t-token-value"
+    encoded = base64.b64encode(b"decoded-p4ssword").decode()
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api-key", "namespace": "opendatahub"},
+              "data": {"password": encoded}, "stringData": {"token": token, "port": 8443}}
+    # objects[0] is refused first, for its shape: the Secret behind it must be masked all the same
+    params = params_for(k8s_apply, objects=[{"kind": "ConfigMap"}, secret])
+    module = FakeModule(params)
+    monkeypatch.setattr(k8s_apply, "new_module", lambda **kwargs: module)
+    with pytest.raises(SystemExit):
+        k8s_apply.main()
+    assert module.failure["msg"] == "objects[0] has no apiVersion"
+    assert module.no_log_values >= {token, encoded, "decoded-p4ssword", "8443"}
+
+    # what AnsibleModule.fail_json prints: the result with invocation.module_args, no_log values removed
+    printed = str(remove_values(dict(module.failure, invocation={"module_args": params}), module.no_log_values))
+    assert "api-key" in printed
+    assert token not in printed and encoded not in printed and "8443" not in printed
+
+
+def test_objects_without_secret_data_mask_nothing():
+    ctx = context(ClusterDouble())
+    k8s_apply.run(params_for(k8s_apply, objects=[configmap(), {"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": "empty", "namespace": "opendatahub"}, "data": {}}]), ctx)
+    assert ctx.secret_values == set()
