@@ -293,7 +293,7 @@ diff:
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import APPLY_ARG_SPEC, argument_spec, new_module
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
-from ansible_collections.modelserving.maas.plugins.module_utils._tls.certs import KEY_TYPES
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.pki import KEY_TYPES
 from ansible_collections.modelserving.maas.plugins.module_utils._tls.issue import run
 
 CA_OPTIONS = dict(

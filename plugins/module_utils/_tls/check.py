@@ -24,7 +24,7 @@ import socket
 import ssl
 import warnings
 
-from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import pki as _pki
 
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 MINIMUM_VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3"}
@@ -87,7 +87,7 @@ def certificates_in(pem):
         elif block:
             block.append(line)
             if "-----END CERTIFICATE-----" in line:
-                cert = _certs.load_certificate("\n".join(block) + "\n")
+                cert = _pki.load_certificate("\n".join(block) + "\n")
                 if cert is not None:
                     found.append(cert)
                 block = []
@@ -96,11 +96,11 @@ def certificates_in(pem):
 
 def leaf_facts(der):
     """What the presented certificate says, for the report."""
-    cert = _certs.x509.load_der_x509_certificate(der)
-    facts = _certs.summary(cert)
+    cert = _pki.x509.load_der_x509_certificate(der)
+    facts = _pki.summary(cert)
     facts["subject"] = cert.subject.rfc4514_string()
     facts["issuer"] = cert.issuer.rfc4514_string()
-    facts["not_after_datetime"] = _certs.not_after(cert)
+    facts["not_after_datetime"] = _pki.not_after(cert)
     return facts
 
 
@@ -308,7 +308,7 @@ def report(name, endpoint, server_name, observed, expect, ca_pem, now):
         "chain_error": observed.get("chain_error"),
         "hostname_verified": (hostname_matches(leaf.get("dns_names", []), leaf.get("ip_addresses", []), server_name)
                               if leaf and server_name else None),
-        "expected_ca_fingerprints": [_certs.fingerprint(c) for c in certificates_in(ca_pem)] if ca_pem else [],
+        "expected_ca_fingerprints": [_pki.fingerprint(c) for c in certificates_in(ca_pem)] if ca_pem else [],
         "certificate": leaf,
         "days_to_expiry": days_left(not_after, now) if not_after else None,
     }

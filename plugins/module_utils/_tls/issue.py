@@ -23,7 +23,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply impo
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import ref
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
-from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs, pki as _pki
 
 
 def object_keys(params, with_bundles):
@@ -96,8 +96,8 @@ def absent(params, context, cluster, live):
 
 def run(params, context):
     """The tls_certificate result: the CA, certificates and bundles made present, or deleted."""
-    if not _certs.HAS_CRYPTOGRAPHY:
-        raise ModuleFailure(missing_required_lib("cryptography"), exception=_certs.CRYPTOGRAPHY_IMPORT_ERROR)
+    if not _pki.HAS_CRYPTOGRAPHY:
+        raise ModuleFailure(missing_required_lib("cryptography"), exception=_pki.CRYPTOGRAPHY_IMPORT_ERROR)
     problems = _certs.spec_problems(params["ca"], params["certificates"], params["ca_bundles"])
     if problems:
         raise ModuleFailure("; ".join(problems))

@@ -20,7 +20,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
-from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs, check as _tlscheck
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import check as _tlscheck, pki as _pki
 
 
 def target_problems(targets):
@@ -108,8 +108,8 @@ def check(cluster, target, timeout, now):
 
 def run(params, context):
     """The tls_verify result: one report per target, failing when any fails and fail_on_error."""
-    if not _certs.HAS_CRYPTOGRAPHY:
-        raise ModuleFailure(missing_required_lib("cryptography"), exception=_certs.CRYPTOGRAPHY_IMPORT_ERROR)
+    if not _pki.HAS_CRYPTOGRAPHY:
+        raise ModuleFailure(missing_required_lib("cryptography"), exception=_pki.CRYPTOGRAPHY_IMPORT_ERROR)
     problems = target_problems(params["targets"])
     if problems:
         raise ModuleFailure("; ".join(problems))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs as _certs, pki as _pki
 from ansible_collections.modelserving.maas.plugins.module_utils._tls.certs import CREATE, KEEP, RENEW
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
@@ -23,19 +23,19 @@ def days(n):
 
 
 def make_ca(now=NOW, spec=None, kind=KEY):
-    key = _certs.new_private_key(kind)
-    return _certs.issue_ca(key, spec or CA_SPEC, now), key
+    key = _pki.new_private_key(kind)
+    return _pki.issue_ca(key, spec or CA_SPEC, now), key
 
 
 def make_leaf(ca, ca_key, now=NOW, spec=None, kind=KEY):
-    key = _certs.new_private_key(kind)
-    return _certs.issue_leaf(key, spec or LEAF_SPEC, ca, ca_key, now), key
+    key = _pki.new_private_key(kind)
+    return _pki.issue_leaf(key, spec or LEAF_SPEC, ca, ca_key, now), key
 
 
 def pems(cert, key, ca=None):
-    data = {"tls.crt": _certs.certificate_pem(cert), "tls.key": _certs.private_key_pem(key)}
+    data = {"tls.crt": _pki.certificate_pem(cert), "tls.key": _pki.private_key_pem(key)}
     if ca is not None:
-        data["ca.crt"] = _certs.certificate_pem(ca)
+        data["ca.crt"] = _pki.certificate_pem(ca)
     return data
 
 
@@ -155,7 +155,7 @@ def test_same_ca_name_but_different_key_is_another_ca():
     ca, ca_key = make_ca()
     impostor, impostor_key = make_ca()  # same subject, new key: only the signature tells them apart
     leaf, key = make_leaf(impostor, impostor_key)
-    assert not _certs.issued_by(leaf, ca)
+    assert not _pki.issued_by(leaf, ca)
     assert _certs.leaf_decision(pems(leaf, key), LEAF_SPEC, ca, False, NOW, KEY).action == RENEW
 
 
@@ -176,14 +176,14 @@ def test_a_leaf_never_outlives_its_ca_and_does_not_flap():
     short_ca_spec = dict(CA_SPEC, validity_days=100, renew_before_days=10)
     ca, ca_key = make_ca(spec=short_ca_spec)
     leaf, key = make_leaf(ca, ca_key)  # wants 365 days, gets the CA's 100
-    assert _certs.not_after(leaf) == _certs.not_after(ca)
+    assert _pki.not_after(leaf) == _pki.not_after(ca)
     # 50 days left: inside the leaf's own 60-day window, but only a new CA can extend it.
     spec = dict(LEAF_SPEC, renew_before_days=60)
     assert _certs.leaf_decision(pems(leaf, key, ca), spec, ca, False, NOW + days(50), KEY).action == KEEP
 
 
 def test_a_lone_common_name_becomes_the_san():
-    assert _certs.wanted_names({"common_name": "Authorino.example", "dns_names": []}) == \
+    assert _pki.wanted_names({"common_name": "Authorino.example", "dns_names": []}) == \
         ("Authorino.example", ["authorino.example"], [])
 
 
@@ -211,9 +211,9 @@ def test_plan_renewing_the_ca_reissues_every_leaf():
     renewed, ca, leaves, ca_pem = run_plan(live_from(objects), now=later)
     assert ca["action"] == RENEW
     assert leaves[0]["action"] == RENEW and leaves[0]["reason"] == "the CA was issued again"
-    new_ca = _certs.load_certificate(ca_pem)
-    new_leaf = _certs.load_certificate(base64.b64decode(renewed[1]["data"]["tls.crt"]).decode())
-    assert _certs.issued_by(new_leaf, new_ca)
+    new_ca = _pki.load_certificate(ca_pem)
+    new_leaf = _pki.load_certificate(base64.b64decode(renewed[1]["data"]["tls.crt"]).decode())
+    assert _pki.issued_by(new_leaf, new_ca)
 
 
 def test_reports_never_carry_key_material():

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure, RunContext
-from ansible_collections.modelserving.maas.plugins.module_utils._tls import certs
+from ansible_collections.modelserving.maas.plugins.module_utils._tls import pki
 from ansible_collections.modelserving.maas.plugins.modules import tls_certificate
 from ansible_collections.modelserving.maas.tests.unit.utils.cluster_double import ClusterDouble, context
 from ansible_collections.modelserving.maas.tests.unit.utils.module_args import params_for
@@ -105,7 +105,7 @@ def test_without_cryptography_it_fails_with_the_standard_message_before_connecti
     def never():
         raise AssertionError("connected to the cluster")
 
-    monkeypatch.setattr(certs, "HAS_CRYPTOGRAPHY", False)
+    monkeypatch.setattr(pki, "HAS_CRYPTOGRAPHY", False)
     with pytest.raises(ModuleFailure) as failure:
         tls_certificate.run(params_for(tls_certificate, ca=CA), RunContext(never))
     assert failure.value.msg.startswith("Failed to import the required Python library (cryptography)")
