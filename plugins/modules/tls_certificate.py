@@ -45,6 +45,8 @@ options:
       - V(present) creates or renews the CA, the certificates and the bundles.
       - V(absent) deletes the listed certificate Secrets; the CA Secret and the bundles only when
         O(ca.delete=true).
+      - With V(absent) an entry needs only its name and namespace; names, key type and validity are
+        not checked.
     type: str
     choices: [present, absent]
     default: present

@@ -1,11 +1,13 @@
 """modelserving.maas.tls_certificate on the real API server: issue, keep, renew, never leak a key."""
 
+import ast
 import base64
 import json
 
+import yaml
 from cryptography import x509
 
-from plane import writes
+from plane import REPO, writes
 
 MODULE = "modelserving.maas.tls_certificate"
 
@@ -123,3 +125,37 @@ def test_an_opaque_secret_in_the_way_is_a_clear_error(plane, namespace):
     assert result.get("failed") is True
     assert f"certificates[0]: Secret {namespace}/maas-api-serving-cert exists with type Opaque" in result["msg"]
     assert plane.get("secret", "maas-ca", namespace) is None, "nothing is written when one entry is refused"
+
+
+def documented_examples():
+    """The tasks of the module's EXAMPLES, as (name, module arguments)."""
+    source = (REPO / "plugins" / "modules" / "tls_certificate.py").read_text()
+    examples = next(node.value.value for node in ast.parse(source).body
+                    if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["EXAMPLES"])
+    return [(task["name"], task[MODULE]) for task in yaml.safe_load(examples)]
+
+
+def in_namespaces(args, namespaces):
+    """`args` with every `namespace:` value mapped through `namespaces`."""
+    if isinstance(args, dict):
+        return {k: namespaces.get(v, v) if k == "namespace" else in_namespaces(v, namespaces) for k, v in args.items()}
+    if isinstance(args, list):
+        return [in_namespaces(item, namespaces) for item in args]
+    return args
+
+
+def test_every_documented_example_runs(plane, namespace):
+    bundles = plane.create_namespace()
+    try:
+        namespaces = {"opendatahub": namespace, "kuadrant-system": bundles}
+        examples = documented_examples()
+        assert [name for name, _ in examples] == ["The CA, maas-api's serving certificate and the bundle Authorino trusts",
+                                                  "Remove a certificate (the CA stays)"]
+        for name, args in examples:
+            result = plane.module(MODULE, **in_namespaces(args, namespaces))
+            assert not result.get("failed") and result["changed"] is True, f"{name}: {result.get('msg')}"
+        assert plane.get("secret", "maas-api-serving-cert", namespace) is None
+        assert plane.get("secret", "maas-ca", namespace)["type"] == "kubernetes.io/tls"
+        assert plane.get("configmap", "maas-ca-bundle", bundles) is not None
+    finally:
+        plane.delete_namespace(bundles)

@@ -89,15 +89,18 @@ def secret_pems(secret):
 # what is wanted
 
 
-def spec_problems(ca, certificates, bundles):
-    """Every reason the requested set cannot be issued, each naming the entry and field."""
+def spec_problems(ca, certificates, bundles, issuing=True):
+    """Every reason the requested set cannot be issued, each naming the entry and field.
+
+    Deleting (`issuing=False`) needs only the names, so only two entries naming the same object are
+    wrong then: a certificate naming the CA Secret would delete the CA that is meant to stay."""
     problems = []
-    if ca is not None:
-        problems.extend(_window_problems("ca", ca))
-        if not ca.get("common_name"):
-            problems.append("ca.common_name must not be empty")
     seen = {}
     if ca is not None:
+        if issuing:
+            problems.extend(_window_problems("ca", ca))
+            if not ca.get("common_name"):
+                problems.append("ca.common_name must not be empty")
         seen[(ca.get("namespace"), ca.get("name"))] = "ca"
     for index, cert in enumerate(certificates or []):
         where = "certificates[%d] (%s/%s)" % (index, cert.get("namespace"), cert.get("name"))
@@ -105,23 +108,30 @@ def spec_problems(ca, certificates, bundles):
         if key in seen:
             problems.append("%s: the same Secret as %s" % (where, seen[key]))
         seen[key] = where
-        problems.extend(_window_problems(where, cert))
-        if not (cert.get("dns_names") or cert.get("ip_addresses") or cert.get("common_name")):
-            problems.append("%s: give dns_names, ip_addresses or common_name" % where)
-        for pos, name in enumerate(cert.get("dns_names") or []):
-            if not _DNS_NAME.match(str(name).strip().lower()) or len(str(name)) > 253:
-                problems.append("%s: dns_names[%d] %r is not a DNS name" % (where, pos, name))
-        for pos, address in enumerate(cert.get("ip_addresses") or []):
-            try:
-                ipaddress.ip_address(str(address).strip())
-            except ValueError:
-                problems.append("%s: ip_addresses[%d] %r is not an IP address" % (where, pos, address))
+        if issuing:
+            problems.extend(_leaf_problems(where, cert))
     names = set()
     for index, bundle in enumerate(bundles or []):
         key = (bundle.get("namespace"), bundle.get("name"))
         if key in names:
             problems.append("ca_bundles[%d] (%s/%s) is listed twice" % ((index,) + key))
         names.add(key)
+    return problems
+
+
+def _leaf_problems(where, cert):
+    """Why a leaf spec cannot be issued: its renewal window and its names."""
+    problems = _window_problems(where, cert)
+    if not (cert.get("dns_names") or cert.get("ip_addresses") or cert.get("common_name")):
+        problems.append("%s: give dns_names, ip_addresses or common_name" % where)
+    for pos, name in enumerate(cert.get("dns_names") or []):
+        if not _DNS_NAME.match(str(name).strip().lower()) or len(str(name)) > 253:
+            problems.append("%s: dns_names[%d] %r is not a DNS name" % (where, pos, name))
+    for pos, address in enumerate(cert.get("ip_addresses") or []):
+        try:
+            ipaddress.ip_address(str(address).strip())
+        except ValueError:
+            problems.append("%s: ip_addresses[%d] %r is not an IP address" % (where, pos, address))
     return problems
 
 

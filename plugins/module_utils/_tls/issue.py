@@ -98,7 +98,8 @@ def run(params, context):
     """The tls_certificate result: the CA, certificates and bundles made present, or deleted."""
     if not _pki.HAS_CRYPTOGRAPHY:
         raise ModuleFailure(missing_required_lib("cryptography"), exception=_pki.CRYPTOGRAPHY_IMPORT_ERROR)
-    problems = _certs.spec_problems(params["ca"], params["certificates"], params["ca_bundles"])
+    problems = _certs.spec_problems(params["ca"], params["certificates"], params["ca_bundles"],
+                                    issuing=params["state"] == "present")
     if problems:
         raise ModuleFailure("; ".join(problems))
 

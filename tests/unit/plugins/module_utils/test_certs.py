@@ -247,3 +247,12 @@ def test_spec_problems_name_the_entry_and_field(change, message):
 def test_a_sane_spec_has_no_problems():
     assert _certs.spec_problems(CA_SPEC, [LEAF_SPEC, dict(LEAF_SPEC, dns_names=["*.apps.example.com"], name="gw")],
                                 [{"name": "b", "namespace": "n"}]) == []
+
+
+def test_deleting_needs_only_names_but_still_no_certificate_naming_the_ca_secret():
+    by_name = {"name": "maas-api-serving-cert", "namespace": "opendatahub"}
+    assert _certs.spec_problems({"name": "maas-ca", "namespace": "opendatahub"}, [by_name], [], issuing=False) == []
+    assert "certificates[0] (opendatahub/maas-api-serving-cert): give dns_names, ip_addresses or common_name" in \
+        _certs.spec_problems(CA_SPEC, [by_name], [])
+    assert _certs.spec_problems(CA_SPEC, [dict(by_name, name="maas-ca")], [], issuing=False) == [
+        "certificates[0] (opendatahub/maas-ca): the same Secret as ca"]

@@ -4,6 +4,7 @@ import base64
 import json
 
 import pytest
+import yaml
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure, RunContext
 from ansible_collections.modelserving.maas.plugins.module_utils._tls import pki
@@ -110,3 +111,14 @@ def test_without_cryptography_it_fails_with_the_standard_message_before_connecti
         tls_certificate.run(params_for(tls_certificate, ca=CA), RunContext(never))
     assert failure.value.msg.startswith("Failed to import the required Python library (cryptography)")
     assert "exception" in failure.value.result
+
+
+def test_every_documented_example_runs_in_order():
+    cluster = ClusterDouble()
+    for task in yaml.safe_load(tls_certificate.EXAMPLES):
+        result = tls_certificate.run(params_for(tls_certificate, **task["modelserving.maas.tls_certificate"]),
+                                     context(cluster))
+        assert result["changed"] is True, (task["name"], result)
+    assert cluster.stored("v1", "Secret", "maas-api-serving-cert", "opendatahub") is None
+    assert cluster.stored("v1", "Secret", "maas-ca", "opendatahub")["type"] == "kubernetes.io/tls"
+    assert cluster.stored("v1", "ConfigMap", "maas-ca-bundle", "kuadrant-system") is not None
