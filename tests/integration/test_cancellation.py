@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from plane import REPO, writes
-from test_maas_policy_sync import MAAS, world  # noqa: F401 (fixture)
+from test_maas_policy_sync import MAAS, world  # noqa: F401 pylint: disable=unused-import
 
 
 # -- 8. a killed job stops writing -------------------------------------------------------------

@@ -149,8 +149,9 @@ def test_every_documented_example_runs(plane, namespace):
     try:
         namespaces = {"opendatahub": namespace, "kuadrant-system": bundles}
         examples = documented_examples()
-        assert [name for name, _ in examples] == ["The CA, maas-api's serving certificate and the bundle Authorino trusts",
-                                                  "Remove a certificate (the CA stays)"]
+        assert [name for name, args in examples] == [
+            "The CA, maas-api's serving certificate and the bundle Authorino trusts",
+            "Remove a certificate (the CA stays)"]
         for name, args in examples:
             result = plane.module(MODULE, **in_namespaces(args, namespaces))
             assert not result.get("failed") and result["changed"] is True, f"{name}: {result.get('msg')}"

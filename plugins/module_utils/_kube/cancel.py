@@ -35,7 +35,7 @@ def parse_stat(text):
 
     The command name (field 2) is in parentheses and may itself hold spaces and parentheses, so the
     fields are read after its last closing parenthesis."""
-    _, paren, rest = text.rpartition(")")
+    paren, rest = text.rpartition(")")[1:]
     fields = rest.split()
     if not paren or len(fields) < 4:
         return None

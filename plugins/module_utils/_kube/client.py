@@ -177,11 +177,11 @@ class Cluster(object):
             response = self._dynamic.request(
                 method, path, body=body, query_params=list((query or {}).items()),
                 header_params={"Accept": "application/json"}, content_type=content_type, serialize=False)
-        except DynamicApiError as err:
-            raise api_error(err, method, path, self.host)
         except TransportError as err:  # no HTTP answer at all: the server is down or unreachable
             raise K8sError(None, "Unreachable", "cannot reach the API server at %s: %s"
                            % (self.host, connection_problem(err)))
+        except DynamicApiError as err:
+            raise api_error(err, method, path, self.host)
         data = response.data
         return json.loads(data) if data else {}
 
