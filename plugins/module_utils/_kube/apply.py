@@ -2,10 +2,8 @@
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
-"""Batch server-side apply: decide what needs writing, validate it all, then write it.
-
-The decisions are pure functions of (desired object, live object); `apply_objects` and
-`delete_objects` are the only functions here that talk to the cluster, through a `Cluster`.
+"""Batch server-side apply: decide what needs writing, validate it all, then write it. The decisions
+are pure functions of (desired object, live object); the cluster is reached through a `Cluster`.
 
 An object is written only when it would change: when a field we set differs from the live value,
 or when a field our field manager owns is no longer desired (server-side apply would remove it).
@@ -238,9 +236,8 @@ def summarize_errors(errors, examples=3):
 
 class ApplyResult(object):
     def __init__(self):
-        self.created, self.updated, self.unchanged, self.deleted, self.reverted = [], [], [], [], []
-        self.diff, self.errors, self.warnings = [], [], []
-        self.objects, self.failed_groups = {}, {}
+        self.created, self.updated, self.unchanged, self.deleted, self.reverted, self.diff = [], [], [], [], [], []
+        self.errors, self.warnings, self.objects, self.failed_groups = [], [], {}, {}
 
     def fail(self, key, message):
         """Record an error; the group `key` (None without grouping) is then failed."""
@@ -274,13 +271,11 @@ def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_
                   live=None, wait_timeout=60.0, create_only=False, group=None, prune=()):
     """Apply `objects`; returns an ApplyResult. Nothing is written unless every object that needs
     writing passes a server-side dry run first (within each tier: Namespaces/CRDs, then the rest).
-    `live` ({identity: object}) is what the caller already listed (an object missing from it does
-    not exist); without it, every object is read with a GET.
+    `live` ({identity: object}) is what the caller listed; without it every object is read with a GET.
 
     All or nothing, or per group with `group` (object -> key): an object the server refuses fails its
     group, whose other objects are then neither written nor deleted, and every other group is written
-    (`failed_groups`: {key: [message]}). `prune`: live objects to delete after the applies, in the same
-    groups and dry-run with them."""
+    (`failed_groups`: {key: [message]}). `prune`: live objects to delete after the applies, in groups."""
     result = ApplyResult()
     key_of = group or (lambda obj: None)
     settings = {"field_manager": field_manager, "force_conflicts": force_conflicts, "check_mode": check_mode,
@@ -345,10 +340,22 @@ def _dry_run_then_write(cluster, ops, settings, result):
 
 def _run_op(cluster, op, settings, dry_run):
     verb, obj, current = op
-    if verb == "delete":
-        meta = obj["metadata"]
-        return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), dry_run=dry_run)
-    return _apply_one(cluster, (obj, current), settings["field_manager"], settings["force_conflicts"], dry_run)
+    if verb == "apply":
+        return _apply_one(cluster, (obj, current), settings["field_manager"], settings["force_conflicts"], dry_run)
+    meta = obj["metadata"]
+    if not dry_run:
+        return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+    # The API server reads the DeleteOptions body when there is one and then ignores the query, where
+    # Cluster.delete puts dryRun: the dry run must be in the body, or it deletes.
+    options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background", "dryRun": ["All"]}
+    try:
+        cluster.request("DELETE", cluster.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"]),
+                        body=options, query={"dryRun": "All"})
+    except K8sError as err:
+        if err.status != 404:
+            raise
+        return False
+    return True
 
 
 def _op_error(op, err):
@@ -398,16 +405,9 @@ def _record_op(result, op, value, settings):
         return
     stored, forced = value
     result.objects[identity(obj)] = stored
-    if current is None:
-        changed = True
-        result.created.append(name)
-    else:
-        if settings["check_mode"]:
-            changed = comparable(stored) != comparable(current)
-        else:
-            changed = stored.get("metadata", {}).get("resourceVersion") != \
-                current.get("metadata", {}).get("resourceVersion")
-        (result.updated if changed else result.unchanged).append(name)
+    changed = current is None or (comparable(stored) != comparable(current) if settings["check_mode"] else
+                                  stored["metadata"].get("resourceVersion") != current["metadata"].get("resourceVersion"))
+    (result.created if current is None else result.updated if changed else result.unchanged).append(name)
     forced = forced or (settings["force_conflicts"] and fields_taken_over(current, stored, settings["field_manager"]))
     if forced and changed:
         result.reverted.append(name)
