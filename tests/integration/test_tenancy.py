@@ -5,7 +5,7 @@ Each test is one finding of a hostile trial run: it failed on the collection bef
 
 import json
 
-from plane import writes
+from plane import REPO, writes
 from test_maas_policy_sync import MAAS, TENANT_NS, condition, world  # noqa: F401 (fixture)
 
 
@@ -183,3 +183,34 @@ def test_a_run_without_tier_configuration_leaves_the_tier_policies_alone(world):
 
     removed = world.sync(tiers=[])
     assert removed["deleted"] == ["RateLimitPolicy openshift-ingress/maas-tier-usage"]
+
+
+def test_the_scheduled_reconcile_without_tiers_keeps_what_site_configured(world):
+    world.model("llama")
+    world.access("team-a-access", ["llama"])
+    playbook = REPO / "playbooks" / "reconcile.yml"
+    tiers = [{"name": "free", "groups": ["system:authenticated"], "requests_per_minute": 10}]
+    site = world.plane.playbook(playbook, extra_vars={"maas_reconcile_mtls": False, "maas_tiers": tiers})
+    assert site.ok, site.explain()
+    assert world.plane.get("ratelimitpolicies.kuadrant.io", "maas-tier-usage", "openshift-ingress")
+
+    scheduled = world.plane.playbook(playbook, extra_vars={"maas_reconcile_mtls": False})
+    assert scheduled.ok, scheduled.explain()
+    assert scheduled.output["global_custom_stats"]["policies_pruned"] == 0
+    assert scheduled.changed == 0
+    assert world.plane.get("ratelimitpolicies.kuadrant.io", "maas-tier-usage", "openshift-ingress")
+
+
+def test_a_failed_reconcile_still_publishes_what_failed(world):
+    world.model("llama")
+    world.access("team-a-access", ["llama"])
+    external = {"apiVersion": MAAS, "kind": "MaaSModelRef", "metadata": {"name": "gpt", "namespace": world.ns},
+                "spec": {"modelRef": {"kind": "ExternalModel", "name": "gpt"},
+                         "endpointOverride": "https://api.example.com/v1"}}
+    world.plane.apply(external)
+    world.sync()
+    tenant(world.plane, TENANT_NS, gateway="does-not-exist")
+
+    run = world.plane.playbook(REPO / "playbooks" / "reconcile.yml", extra_vars={"maas_reconcile_mtls": False})
+    assert not run.ok
+    assert run.output["global_custom_stats"]["maas_failed_models"] == 1
