@@ -6,7 +6,7 @@ Each test is one finding of a hostile trial run: it failed on the collection bef
 import json
 
 from plane import REPO, writes
-from test_maas_policy_sync import MAAS, TENANT_NS, condition, world  # noqa: F401 (fixture)
+from test_maas_policy_sync import MAAS, TENANT_NS, condition, world  # noqa: F401 pylint: disable=unused-import
 
 
 def tenant(plane, namespace, gateway_ns="openshift-ingress", gateway="maas-default-gateway"):
