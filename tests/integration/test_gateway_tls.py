@@ -156,6 +156,14 @@ def test_the_same_hostname_twice_fails_clearly(plane, site):
     assert "https-maas.example.com" not in listeners(plane, site["gateway"])
 
 
+def test_an_ip_address_as_hostname_is_refused_before_anything_is_applied(plane, site):
+    before = listeners(plane, site["gateway"])
+    run = site["run"]([{"hostname": "192.0.2.10", "secret_name": "a", "provider": "provided"}])
+    assert not run.ok
+    assert "gateway_tls_listeners[0]: hostname '192.0.2.10' is an IP address" in run.proc.stdout
+    assert listeners(plane, site["gateway"]) == before
+
+
 def test_cert_manager_without_its_crds_names_what_is_missing(plane, site):
     run = site["run"]([{"hostname": "maas.example.com", "secret_name": "a", "provider": "cert-manager"}])
     assert not run.ok

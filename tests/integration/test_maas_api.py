@@ -232,6 +232,18 @@ def test_tls_min_version_1_1_is_refused_before_anything_is_applied(plane, site):
     assert plane.get("deployment", "maas-api", site["api"]) is None
 
 
+@pytest.mark.parametrize("variables, message", [
+    ({"maas_api_image": "quay.io/opendatahub/maas api:latest"},
+     'maas_api_image \\"quay.io/opendatahub/maas api:latest\\" is not an image reference'),
+    ({"maas_token_audiences": "not-a-list"}, 'maas_token_audiences must be a list of audiences, not \\"not-a-list\\"'),
+])
+def test_a_malformed_image_or_audience_list_is_refused_before_anything_is_applied(plane, site, variables, message):
+    run = site["run"](**variables)
+    assert not run.ok
+    assert message in run.proc.stdout, run.explain()
+    assert plane.get("deployment", "maas-api", site["api"]) is None
+
+
 def test_objects_in_the_tenant_namespace_are_owned_by_the_tenant(plane, site):
     tenant_ns = site["tenant"]
     run = site["run"](maas_api_namespace=tenant_ns)

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 from typing import Any, Dict, List, Mapping, Sequence
 
 GATEWAY_API = "gateway.networking.k8s.io"
@@ -35,6 +36,23 @@ def reference_grant_name(gateway_namespace: str, gateway_name: str) -> str:
     return "gateway-tls-%s-%s" % (gateway_namespace, gateway_name)
 
 
+# What a Gateway listener's hostname may be: a DNS name, optionally with a leading "*." wildcard.
+_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+
+
+def checked_hostname(value: Any) -> str:
+    """The listener hostname in lower case; an IP address or anything else no TLS client would send
+    as SNI is refused (Gateway API: "IPs are not allowed"), which the CRD's pattern lets through."""
+    hostname = str(value).lower()
+    if not _HOSTNAME.match(hostname) or len(hostname) > 253:
+        raise ListenerError("hostname %r is not a DNS name (letters, digits, '-' and '.', optionally "
+                            "starting with '*.')" % value)
+    if all(label.isdigit() for label in hostname.split(".")):
+        raise ListenerError("hostname %r is an IP address; a listener hostname must be a DNS name, "
+                            "because clients send no IP address as SNI" % value)
+    return hostname
+
+
 def _number(field: str, value: Any) -> int:
     try:
         return int(value)
@@ -45,7 +63,7 @@ def _number(field: str, value: Any) -> int:
 def listener_entry(item: Mapping[str, Any], gateway_namespace: str, provider: str, port: Any,
                    allowed_routes: Mapping[str, Any]) -> Dict[str, Any]:
     """One item of gateway_tls_listeners with its defaults; `listener` is what the Gateway stores."""
-    hostname = str(item["hostname"]).lower()
+    hostname = checked_hostname(item["hostname"])
     listener_port = _number("port", item.get("port") or port)
     secret_namespace = item.get("secret_namespace") or gateway_namespace
     certificate_ref = {"group": "", "kind": "Secret", "name": item["secret_name"]}

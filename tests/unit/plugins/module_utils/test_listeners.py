@@ -155,3 +155,22 @@ def test_a_listener_without_hostname_or_secret_is_refused_by_position(item, mess
 def test_a_day_count_that_is_not_a_number_is_refused_by_name():
     with pytest.raises(ListenerError, match="validity_days 'a year' is not a number"):
         plan([], validity_days="a year")
+
+
+@pytest.mark.parametrize("hostname", ["192.0.2.10", "10.0.0.1", "0.0.0.0"])
+def test_an_ip_address_is_refused_as_a_listener_hostname(hostname):
+    with pytest.raises(ListenerError, match=r"gateway_tls_listeners\[0\]: hostname .* is an IP address"):
+        plan([{"hostname": hostname, "secret_name": "tls"}])
+
+
+@pytest.mark.parametrize("hostname", ["bad host.example.com", "api.example.com:443", "-x.example.com", "a..b"])
+def test_a_hostname_that_is_no_dns_name_is_refused(hostname):
+    with pytest.raises(ListenerError, match=r"gateway_tls_listeners\[0\]: hostname .* is not a DNS name"):
+        plan([{"hostname": hostname, "secret_name": "tls"}])
+
+
+def test_dns_names_with_digits_and_wildcards_stay_accepted():
+    hostnames = [e["hostname"] for e in plan([{"hostname": "API.2.example.com", "secret_name": "a"},
+                                               {"hostname": "*.apps.example.com", "secret_name": "b"},
+                                               {"hostname": "1.example.com", "secret_name": "c"}])["entries"]]
+    assert hostnames == ["api.2.example.com", "*.apps.example.com", "1.example.com"]
