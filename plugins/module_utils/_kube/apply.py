@@ -198,20 +198,23 @@ def validate_shape(obj, index):
     return None
 
 
-def fields_taken_over(before, after, field_manager):
-    """Whether an apply took fields from other managers (someone had changed them): another
-    manager's fields in `before` are no longer all its own in `after`."""
-    def others(obj):
-        return {(e.get("manager"), e.get("operation"), e.get("subresource")): e.get("fieldsV1") or {}
-                for e in (obj or {}).get("metadata", {}).get("managedFields") or [] if e.get("manager") != field_manager}
+def _paths(tree, prefix=()):
+    return set().union(*[{prefix + (k,)} | _paths(v, prefix + (k,)) for k, v in (tree or {}).items() if k != "."])
 
+
+def fields_taken_over(before, after, field_manager):
+    """Whether applying took from another manager a field of the object (someone had changed it)."""
+    def others(obj):
+        return {(e.get("manager"), e.get("operation")): _paths(e.get("fieldsV1")) for e in
+                (obj or {}).get("metadata", {}).get("managedFields") or []
+                if e.get("manager") != field_manager and not e.get("subresource")}
     kept = others(after)
-    return any(kept.get(key) != fields for key, fields in others(before).items())
+    return any(paths - kept.get(key, set()) for key, paths in others(before).items())
 
 
 _OBJECT_ERROR = re.compile(r"^(\w+ ([^\s:/]+/)?([^\s:/]+)): (.+)\Z", re.S)
 # What differs between the errors of one cause: the URL, object addresses, the object's name.
-_VOLATILE = ((re.compile(r"url: \S+"), "url: ..."), (re.compile(r" at 0x[0-9a-fA-F]+"), " at 0x..."))
+_VOLATILE = re.compile(r"(url: )\S+|( at 0x)[0-9a-fA-F]+")
 
 
 def summarize_errors(errors, examples=3):
@@ -221,8 +224,7 @@ def summarize_errors(errors, examples=3):
     for error in errors:
         match = _OBJECT_ERROR.match(error)
         cause = match.group(4).replace('"%s"' % match.group(3), '"<name>"') if match else error
-        for pattern, replacement in _VOLATILE if match else ():
-            cause = pattern.sub(replacement, cause)
+        cause = _VOLATILE.sub(lambda m: (m.group(1) or m.group(2)) + "...", cause) if match else cause
         by_cause.setdefault(cause if match else (len(by_cause), error), []).append((error, match and match.group(1)))
     return "; ".join(
         found[0][0] if len(found) == 1 else "%s (for %d objects, e.g. %s%s)" % (
@@ -345,8 +347,7 @@ def _run_op(cluster, op, settings, dry_run):
     meta = obj["metadata"]
     if not dry_run:
         return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-    # The API server reads the DeleteOptions body when there is one and then ignores the query, where
-    # Cluster.delete puts dryRun: the dry run must be in the body, or it deletes.
+    # The server reads a DeleteOptions body and then ignores the query, where Cluster.delete puts dryRun.
     options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background", "dryRun": ["All"]}
     try:
         cluster.request("DELETE", cluster.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"]),

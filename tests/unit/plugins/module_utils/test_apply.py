@@ -6,6 +6,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply impo
     apply_objects,
     conflicting_managers,
     diff_entry,
+    fields_taken_over,
     fields_no_longer_desired,
     is_subset,
     only_imperative_owners,
@@ -302,3 +303,18 @@ def test_a_dry_run_deletion_says_dry_run_in_the_body_the_server_reads():
     [(query, body)] = cluster.delete_bodies
     assert query == {"dryRun": "All"} and body["dryRun"] == ["All"]
     assert cluster.stored("v1", "ConfigMap", "old", "n") is not None
+
+
+def test_only_fields_another_manager_lost_are_a_take_over():
+    def managed(*entries):
+        return {"metadata": {"managedFields": [dict(manager=m, operation=o, fieldsV1=f, **extra)
+                                               for m, o, f, extra in entries]}}
+
+    theirs = {"f:data": {"f:mode": {}, "f:other": {}}}
+    before = managed(("gitops", "Apply", theirs, {}), ("operator", "Update", {"f:status": {}}, {"subresource": "status"}))
+    kept = managed(("gitops", "Apply", theirs, {}), ("operator", "Update", {"f:status": {"f:x": {}}}, {"subresource": "status"}),
+                   (MANAGER, "Apply", {"f:data": {"f:mine": {}}}, {}))
+    taken = managed(("gitops", "Apply", {"f:data": {"f:other": {}}}, {}), (MANAGER, "Apply", {"f:data": {"f:mode": {}}}, {}))
+    assert fields_taken_over(before, kept, MANAGER) is False  # a status another wrote meanwhile is not ours to take
+    assert fields_taken_over(before, taken, MANAGER) is True
+    assert fields_taken_over(None, taken, MANAGER) is False
