@@ -25,7 +25,7 @@ description:
   - Reads with a fixed number of LIST requests whatever the number of models, and GETs the Gateway;
     writes only objects that would change (a second run over an unchanged cluster makes no write
     requests); dry-runs every object that needs writing, and every deletion, before writing any.
-  - Applies and prunes per model (and the gateway-level objects as one more group): a model whose
+  - Applies and prunes per model (and the gateway-level objects as one more group). A model whose
     objects the server refuses is left exactly as it is and reported in RV(failed_models) and its
     MaaSModelRef's status, while every other model converges; the task then fails.
   - A Gateway that does not exist (from the Tenant or O(gateway)) fails the run and changes nothing
