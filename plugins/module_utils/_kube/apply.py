@@ -345,18 +345,7 @@ def _run_op(cluster, op, settings, dry_run):
     if verb == "apply":
         return _apply_one(cluster, (obj, current), settings["field_manager"], settings["force_conflicts"], dry_run)
     meta = obj["metadata"]
-    if not dry_run:
-        return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-    # The server reads a DeleteOptions body and then ignores the query, where Cluster.delete puts dryRun.
-    options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background", "dryRun": ["All"]}
-    try:
-        cluster.request("DELETE", cluster.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"]),
-                        body=options, query={"dryRun": "All"})
-    except K8sError as err:
-        if err.status != 404:
-            raise
-        return False
-    return True
+    return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), dry_run=dry_run)
 
 
 def _op_error(op, err):

@@ -243,7 +243,13 @@ class Cluster(object):
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
         if resource_version:
             body["preconditions"] = {"resourceVersion": resource_version}
-        query = {"dryRun": "All"} if dry_run else {}
+        query = {}
+        if dry_run:
+            # In the body: the API server reads DeleteOptions from a body when there is one and then
+            # ignores the query, so `?dryRun=All` alone deletes for real. The query keeps it visible
+            # in the audit log's requestURI.
+            body["dryRun"] = ["All"]
+            query = {"dryRun": "All"}
         try:
             self.request("DELETE", self.path(api_version, kind, namespace, name), body=body, query=query)
         except K8sError as err:

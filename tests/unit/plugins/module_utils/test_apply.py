@@ -282,29 +282,6 @@ def test_different_causes_and_single_errors_are_kept_as_they_are():
     assert summarize_errors(errors[2:3]) == errors[2]
 
 
-class BodyRecordingCluster(ClusterDouble):
-    """The double, keeping the body of every DELETE: the API server reads DeleteOptions from it."""
-
-    def __init__(self, objects=()):
-        super(BodyRecordingCluster, self).__init__(objects)
-        self.delete_bodies = []
-
-    def request(self, method, path, body=None, query=None, content_type="application/json"):
-        if method == "DELETE":
-            self.delete_bodies.append((dict(query or {}), body))
-        return super(BodyRecordingCluster, self).request(method, path, body, query, content_type)
-
-
-def test_a_dry_run_deletion_says_dry_run_in_the_body_the_server_reads():
-    cluster = BodyRecordingCluster([configmap("old")])
-    live = {identity(o): o for o in cluster.list("v1", "ConfigMap")}
-    result = apply_objects(cluster, [], MANAGER, live=live, group=group_of, prune=list(live.values()), check_mode=True)
-    assert result.deleted == ["ConfigMap n/old"]
-    [(query, body)] = cluster.delete_bodies
-    assert query == {"dryRun": "All"} and body["dryRun"] == ["All"]
-    assert cluster.stored("v1", "ConfigMap", "old", "n") is not None
-
-
 def test_only_fields_another_manager_lost_are_a_take_over():
     def managed(*entries):
         return {"metadata": {"managedFields": [dict(manager=m, operation=o, fieldsV1=f, **extra)

@@ -174,3 +174,26 @@ def test_a_dry_run_after_the_playbook_is_gone_is_not_sent_either():
     assert dynamic.sent == []
     cluster(dynamic, GoneWatch(None)).apply(obj, "modelserving.maas", dry_run=True)
     assert dynamic.sent == [("PATCH", "/api/v1/namespaces/opendatahub/configmaps/maas-config")]
+
+
+class BodyRecordingDynamic(FakeDynamic):
+    def request(self, method, path, **kwargs):
+        self.sent.append((method, path, kwargs.get("body"), dict(kwargs.get("query_params") or [])))
+        return type("Response", (), {"data": "{}"})()
+
+
+def test_a_dry_run_deletion_says_dry_run_in_the_body_the_server_reads():
+    """The API server decodes DeleteOptions from a body when one is sent and then ignores the query:
+    `?dryRun=All` beside a body deletes for real (seen in the audit log of the local plane)."""
+    dynamic = BodyRecordingDynamic()
+    assert cluster(dynamic).delete("v1", "ConfigMap", "old", "n", dry_run=True) is True
+    [(method, path, body, query)] = dynamic.sent
+    assert (method, path) == ("DELETE", "/api/v1/namespaces/n/configmaps/old")
+    assert body["dryRun"] == ["All"] and query == {"dryRun": "All"}
+
+
+def test_a_real_deletion_carries_no_dry_run():
+    dynamic = BodyRecordingDynamic()
+    cluster(dynamic).delete("v1", "ConfigMap", "old", "n")
+    [(_method, _path, body, query)] = dynamic.sent
+    assert "dryRun" not in body and query == {}
