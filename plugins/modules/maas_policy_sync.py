@@ -150,6 +150,15 @@ options:
     description: Seconds Authorino caches maas-api answers.
     type: int
     default: 60
+  allow_internal_endpoints:
+    description:
+      - Let external models (MaaSModelRef C(spec.endpointOverride), ExternalModel C(spec.endpoint))
+        point inside the cluster or the node: loopback, link-local and cloud metadata addresses,
+        C(0.0.0.0/8), the API server's names, C(*.svc) and C(*.cluster.local) hosts and single-label
+        names. Refused by default, because whoever writes a MaaSModelRef would otherwise route
+        gateway traffic to internal services.
+    type: bool
+    default: false
   prune:
     description: Delete generated objects whose producing CRs are gone.
     type: bool
@@ -331,6 +340,7 @@ OPTIONS = dict(
     )),
     external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
     cache_ttl=dict(type="int", default=60),
+    allow_internal_endpoints=dict(type="bool", default=False),
     prune=dict(type="bool", default=True),
     write_status=dict(type="bool", default=True),
 )

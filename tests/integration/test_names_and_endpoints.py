@@ -65,3 +65,16 @@ def test_dangerous_or_lossy_endpoint_overrides_are_refused(world, override):
     result = world.sync()
     assert [(i["kind"], i["name"]) for i in result["invalid"]] == [("MaaSModelRef", "risky")]
     assert world.plane.get("httproutes.gateway.networking.k8s.io", "maas-risky", world.ns) is None
+
+
+def test_an_internal_endpoint_is_accepted_only_when_the_operator_allows_it(world):
+    external(world, "in-cluster", "https://vllm.models.svc.cluster.local:8443/v1")
+    world.access("team-a-access", ["in-cluster"])
+    refused = world.sync()
+    assert [(i["kind"], i["name"]) for i in refused["invalid"]] == [("MaaSModelRef", "in-cluster")]
+    assert world.plane.get("httproutes.gateway.networking.k8s.io", "maas-in-cluster", world.ns) is None
+
+    allowed = world.sync(allow_internal_endpoints=True)
+    assert allowed["invalid"] == []
+    route = world.plane.get("httproutes.gateway.networking.k8s.io", "maas-in-cluster", world.ns)
+    assert route["spec"]["rules"][0]["filters"][0]["urlRewrite"]["hostname"] == "vllm.models.svc.cluster.local"

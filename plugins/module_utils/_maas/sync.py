@@ -104,7 +104,8 @@ def _options(params, resources, lists) -> dict:
         return checked_options(resources, gateway=params["gateway"], selection=params["selection"],
                                maas_api_url=params["maas_api_url"], audiences=params["audiences"],
                                managed_by=params["managed_by"], tiers=params["tiers"],
-                               external_tls=external_tls, cache_ttl=params["cache_ttl"])
+                               external_tls=external_tls, cache_ttl=params["cache_ttl"],
+                               allow_internal_endpoints=params["allow_internal_endpoints"])
     except ValueError as err:
         raise ModuleFailure(str(err))
 
