@@ -153,9 +153,9 @@ options:
   allow_internal_endpoints:
     description:
       - Let external models (MaaSModelRef C(spec.endpointOverride), ExternalModel C(spec.endpoint))
-        point inside the cluster or the node: loopback, link-local and cloud metadata addresses,
+        point inside the cluster or the node (loopback, link-local and cloud metadata addresses,
         C(0.0.0.0/8), the API server's names, C(*.svc) and C(*.cluster.local) hosts and single-label
-        names. Refused by default, because whoever writes a MaaSModelRef would otherwise route
+        names). Refused by default, because whoever writes a MaaSModelRef would otherwise route
         gateway traffic to internal services.
     type: bool
     default: false
