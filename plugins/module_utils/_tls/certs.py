@@ -161,15 +161,24 @@ def renewal_due(cert, renew_before_days, now):
     return None
 
 
-def ca_decision(pems, spec, now, wanted_key_type):
-    """Create, renew or keep the CA stored in a Secret whose decoded data is `pems`."""
+def _stored_pair(pems, absent_reason):
+    """(certificate, None) when a Secret holds a readable certificate and its key, else (None, the
+    Decision that says what to do about it)."""
     if not pems:
-        return Decision(CREATE, "the CA Secret does not exist")
+        return None, Decision(CREATE, absent_reason)
     cert, key = load_certificate(pems.get("tls.crt")), load_key(pems.get("tls.key"))
     if cert is None or key is None:
-        return Decision(RENEW, "tls.crt or tls.key is missing or not readable PEM")
+        return None, Decision(RENEW, "tls.crt or tls.key is missing or not readable PEM")
     if not keys_match(cert, key):
-        return Decision(RENEW, "tls.key does not match the certificate in tls.crt")
+        return None, Decision(RENEW, "tls.key does not match the certificate in tls.crt")
+    return cert, None
+
+
+def ca_decision(pems, spec, now, wanted_key_type):
+    """Create, renew or keep the CA stored in a Secret whose decoded data is `pems`."""
+    cert, problem = _stored_pair(pems, "the CA Secret does not exist")
+    if problem:
+        return problem
     if not is_ca(cert):
         return Decision(RENEW, "tls.crt is not a CA certificate")
     if common_name(cert) != spec["common_name"]:
@@ -184,13 +193,9 @@ def ca_decision(pems, spec, now, wanted_key_type):
 
 def leaf_decision(pems, spec, ca_cert, ca_changed, now, wanted_key_type):
     """Create, renew or keep one leaf certificate signed by `ca_cert`."""
-    if not pems:
-        return Decision(CREATE, "the Secret does not exist")
-    cert, key = load_certificate(pems.get("tls.crt")), load_key(pems.get("tls.key"))
-    if cert is None or key is None:
-        return Decision(RENEW, "tls.crt or tls.key is missing or not readable PEM")
-    if not keys_match(cert, key):
-        return Decision(RENEW, "tls.key does not match the certificate in tls.crt")
+    cert, problem = _stored_pair(pems, "the Secret does not exist")
+    if problem:
+        return problem
     if ca_changed:
         return Decision(RENEW, "the CA was issued again")
     if not issued_by(cert, ca_cert):

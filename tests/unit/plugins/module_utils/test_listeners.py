@@ -170,7 +170,8 @@ def test_a_hostname_that_is_no_dns_name_is_refused(hostname):
 
 
 def test_dns_names_with_digits_and_wildcards_stay_accepted():
-    hostnames = [e["hostname"] for e in plan([{"hostname": "API.2.example.com", "secret_name": "a"},
-                                               {"hostname": "*.apps.example.com", "secret_name": "b"},
-                                               {"hostname": "1.example.com", "secret_name": "c"}])["entries"]]
+    listeners = [{"hostname": "API.2.example.com", "secret_name": "a"},
+                 {"hostname": "*.apps.example.com", "secret_name": "b"},
+                 {"hostname": "1.example.com", "secret_name": "c"}]
+    hostnames = [e["hostname"] for e in plan(listeners)["entries"]]
     assert hostnames == ["api.2.example.com", "*.apps.example.com", "1.example.com"]
