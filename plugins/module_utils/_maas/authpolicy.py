@@ -18,6 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import any_of, cel_string, header_present
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    AUTH_POLICIES_ANNOTATION,
     AUTH_POLICY,
     SUBSCRIPTION_HEADER,
     auth_policy_name,
@@ -189,7 +190,7 @@ def auth_policy_for_model(model, route, policies, options) -> dict:
         "apiVersion": AUTH_POLICY[0],
         "kind": AUTH_POLICY[1],
         "metadata": metadata(auth_policy_name(model), model[0], options["managed_by"], "auth-policy",
-                             [p["ref"] for p in policies], model),
+                             [p["ref"] for p in policies], model, AUTH_POLICIES_ANNOTATION),
         "spec": {
             "targetRef": target_ref("HTTPRoute", route),
             "rules": {

@@ -35,6 +35,10 @@ PART_OF = "models-as-a-service"
 MODEL_LABEL = MAAS_GROUP + "/model"
 MODEL_NAMESPACE_LABEL = MAAS_GROUP + "/model-namespace"
 PRODUCERS_ANNOTATION = MAAS_GROUP + "/producers"
+# The reference controller lists the CRs behind a policy under these keys; we write them too (same
+# value as the producers annotation), so upstream's documentation and tools still find the objects.
+SUBSCRIPTIONS_ANNOTATION = MAAS_GROUP + "/subscriptions"
+AUTH_POLICIES_ANNOTATION = MAAS_GROUP + "/auth-policies"
 # An object labelled or annotated with this key set to "false" is never written nor deleted.
 OPT_OUT_KEY = "opendatahub.io/managed"
 
@@ -207,13 +211,18 @@ def labels(managed_by, component, model=None):
     return out
 
 
-def metadata(name, namespace, managed_by, component, producers, model=None):
-    """metadata of a generated object: its labels and the sorted producers annotation."""
+def metadata(name, namespace, managed_by, component, producers, model=None, upstream_annotation=None):
+    """metadata of a generated object: its labels and the sorted producers annotation, repeated
+    under `upstream_annotation` (the reference controller's key for the same list) when given."""
+    producers_text = ",".join(sorted(set(producers)))
+    annotations = {PRODUCERS_ANNOTATION: producers_text}
+    if upstream_annotation:
+        annotations[upstream_annotation] = producers_text
     return {
         "name": name,
         "namespace": namespace,
         "labels": labels(managed_by, component, model),
-        "annotations": {PRODUCERS_ANNOTATION: ",".join(sorted(set(producers)))},
+        "annotations": dict(sorted(annotations.items())),
     }
 
 

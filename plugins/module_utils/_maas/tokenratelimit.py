@@ -29,6 +29,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import
     negate,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    SUBSCRIPTIONS_ANNOTATION,
     SUBSCRIPTION_HEADER,
     TOKEN_RATE_LIMIT_POLICY,
     deny_invalid_header_key,
@@ -188,6 +189,6 @@ def trlp_for_model(model, route, subscriptions, options, memo=None) -> dict:
         "apiVersion": TOKEN_RATE_LIMIT_POLICY[0],
         "kind": TOKEN_RATE_LIMIT_POLICY[1],
         "metadata": metadata(trlp_name(model), model[0], options["managed_by"], "token-rate-limit",
-                             [s["ref"] for s in ranked], model),
+                             [s["ref"] for s in ranked], model, SUBSCRIPTIONS_ANNOTATION),
         "spec": {"targetRef": target_ref("HTTPRoute", route), "limits": limits},
     }
