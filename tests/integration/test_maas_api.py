@@ -146,7 +146,8 @@ def test_tls_serving_hardening_route_and_policies(plane, site):
     assert rules["metadata"]["apiKeyValidation"]["http"]["url"] == \
         f"https://maas-api.{api}.svc.cluster.local:8443/internal/v1/api-keys/validate"
     denied = [p["predicate"] for p in rules["authorization"]["deny-client-identity-headers"]["patternMatching"]["patterns"]]
-    assert denied == ['!("x-maas-username" in request.headers)', '!("x-maas-group" in request.headers)']
+    assert denied == ['!("x-maas-username" in request.headers)', '!("x-maas-group" in request.headers)',
+                      '!("x-maas-key-id" in request.headers)']
     injected = rules["response"]["success"]["headers"]
     assert {h.get("key", name) for name, h in injected.items()} == {"X-MaaS-Username", "X-MaaS-Group"}
 
@@ -328,3 +329,29 @@ def test_role_documents_every_default():
     defaults = yaml.safe_load((REPO / "roles/maas_api/defaults/main.yml").read_text())
     specs = yaml.safe_load((REPO / "roles/maas_api/meta/argument_specs.yml").read_text())
     assert set(defaults) == set(specs["argument_specs"]["main"]["options"])
+
+
+def test_the_tenant_oidc_issuer_authenticates_jwts_for_maas_api(plane, site):
+    """Tenant spec.externalOIDC adds a JWT rule; its identities are stamped, client-bound and their
+    groups checked, and feed the same identity headers (the real AuthPolicy schema accepts it all)."""
+    api = site["api"]
+    before = site["run"](maas_token_audiences=["https://oidc.example.com/cluster"])
+    assert before.ok, before.explain()
+    rules = plane.get("authpolicy", "maas-api-auth-policy", api)["spec"]["rules"]
+    assert "oidc-identities" not in rules["authentication"]
+    plane.apply({"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "Tenant",
+                 "metadata": {"name": "default-tenant", "namespace": site["tenant"]},
+                 "spec": {"externalOIDC": {"issuerUrl": "https://idp.example.com/realms/maas",
+                                           "clientId": "maas-client"}}})
+    run = site["run"](maas_token_audiences=["https://oidc.example.com/cluster"])
+    assert run.ok, run.explain()
+    rules = plane.get("authpolicy", "maas-api-auth-policy", api)["spec"]["rules"]
+    oidc = rules["authentication"]["oidc-identities"]
+    assert oidc["jwt"] == {"issuerUrl": "https://idp.example.com/realms/maas", "ttl": 300}
+    assert oidc["overrides"] == {"maas_source": {"value": "oidc"}}
+    assert rules["authentication"]["kubernetes-tokens"]["priority"] == 2
+    assert '"maas-client"' in rules["authorization"]["oidc-client-bound"]["patternMatching"]["patterns"][0]["predicate"]
+    assert "oidc-groups-safe" in rules["authorization"]
+    headers = rules["response"]["success"]["headers"]
+    assert headers["X-MaaS-Group-Oidc"]["key"] == "X-MaaS-Group"
+    assert headers["X-MaaS-Username-Oidc"]["key"] == "X-MaaS-Username"

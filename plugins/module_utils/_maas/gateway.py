@@ -99,7 +99,7 @@ def _default_auth(gateway, managed_by, producers) -> dict:
 
 def _default_deny(gateway, managed_by, producers) -> dict:
     """Limit every route without a TokenRateLimitPolicy of its own to zero, except maas-api's paths."""
-    exempt = all_of("!request.path.startsWith(%s)" % cel_string(p) for p in MANAGEMENT_PATH_PREFIXES)
+    exempt = all_of("!request.url_path.startsWith(%s)" % cel_string(p) for p in MANAGEMENT_PATH_PREFIXES)
     return {
         "apiVersion": TOKEN_RATE_LIMIT_POLICY[0],
         "kind": TOKEN_RATE_LIMIT_POLICY[1],

@@ -184,13 +184,8 @@ def deny_not_member_key(subscription_namespace, subscription, model) -> str:
 
 
 def deny_unsubscribed_key(model) -> str:
-    """groups mode: the limit 0 for a caller owning none of the model's subscriptions."""
+    """groups mode: the limit 0 for a request no subscription of the model was selected for."""
     return "deny-unsubscribed:" + ref(*model)
-
-
-def deny_invalid_header_key(model) -> str:
-    """groups mode: the limit 0 for a subscription header naming none of the model's subscriptions."""
-    return "deny-invalid-header:" + ref(*model)
 
 
 def target_ref(kind, name):

@@ -5,13 +5,16 @@
 """The TokenRateLimitPolicy of a model, and the CEL it is made of (evaluated by Kuadrant's wasm-shim).
 
 One TokenRateLimitPolicy `maas-trlp-<model>` on the model's HTTPRoute aggregates every
-MaaSSubscription that names the model, as one token limit per subscription. How a request finds
-its limit depends on the selection mode:
-- `groups`: the policy itself decides. A caller owning several subscriptions picks one with the
-  X-MaaS-Subscription header (`<namespace>/<name>` or `<name>`), else the highest ranked one it
-  owns counts; deny entries (limit 0) stop callers without a subscription, callers naming one they
-  do not own, and headers naming none of the model's subscriptions.
+MaaSSubscription that names the model, as one token limit per subscription, counted per user. The
+AuthPolicy already chose the subscription (or refused the request with a 403), and published it as
+`auth.identity.selected_subscription` (`<namespace>/<name>`) and `selected_subscription_key`:
+- `groups`: a subscription's limit counts requests that selected it from callers owning it, the
+  owner test reading the comma-joined `groups_str` (the design's string trick). Deny entries
+  (limit 0) are a second line of defence should the AuthPolicy be missing or stale: a request
+  counted by no subscription of this model, or selecting one its caller does not own.
 - `subscription`: maas-api selected the subscription; the limit matches its key.
+`<model route>/v1/models` is never limited (paths are matched on `request.url_path`, which unlike
+`request.path` carries no query string).
 
 Every limit key comes from names (`<subNs>/<sub>@<modelNs>/<model>` for a subscription's tokens),
 so no two subscriptions share one; the policy is rebuilt whole on every run, never patched key by key.
@@ -25,14 +28,11 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import
     all_of,
     any_of,
     cel_string,
-    header_present,
     negate,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     SUBSCRIPTIONS_ANNOTATION,
-    SUBSCRIPTION_HEADER,
     TOKEN_RATE_LIMIT_POLICY,
-    deny_invalid_header_key,
     deny_not_member_key,
     deny_unsubscribed_key,
     metadata,
@@ -43,9 +43,9 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
 )
 
 GROUPS_STR = "auth.identity.groups_str"
-HEADER = 'request.headers[%s]' % cel_string(SUBSCRIPTION_HEADER)
-HAS_HEADER = header_present(SUBSCRIPTION_HEADER)
-NOT_MODELS_LIST = '!request.path.endsWith("/v1/models")'
+NOT_MODELS_LIST = '!request.url_path.endsWith("/v1/models")'
+SELECTED = "auth.identity.selected_subscription"
+HAS_SELECTED = "has(%s) && %s != null" % (SELECTED, SELECTED)
 USER_COUNTER = "auth.identity.userid"
 
 
@@ -70,16 +70,6 @@ def _owner_text(group_literals, user_literals) -> str:
     return any_of(terms)
 
 
-def _header_is(literal) -> str:
-    """The subscription header is present and equals the (already quoted) `literal`."""
-    return "%s && %s == %s" % (HAS_HEADER, HEADER, literal)
-
-
-def _header_names(sub) -> str:
-    """The header names `sub`, as <ns>/<name> or as <name>."""
-    return "%s && (%s == %s || %s == %s)" % (HAS_HEADER, HEADER, sub["ref_literal"], HEADER, sub["name_literal"])
-
-
 def _max_limit(sub, model) -> int:
     return max(rate["limit"] for rate in sub["limits"][model])
 
@@ -89,17 +79,9 @@ def rank_subscriptions(subscriptions, model) -> list:
     return sorted(subscriptions, key=lambda s: (-s["priority"], -_max_limit(s, model), s["namespace"], s["name"]))
 
 
-def _owns_any(subs, memo) -> str:
-    """The caller owns at least one of `subs`: one owner test over the union of their owners."""
-    if len(subs) == 1:
-        groups, users = subs[0]["group_literals"], subs[0]["user_literals"]
-    else:
-        groups = tuple(sorted(set().union(*[s["group_literals"] for s in subs])))
-        users = tuple(sorted(set().union(*[s["user_literals"] for s in subs])))
-    key = (groups, users)
-    if key not in memo:
-        memo[key] = _owner_text(groups, users)
-    return memo[key]
+def _selects(sub) -> str:
+    """The AuthPolicy selected `sub` for the request."""
+    return "%s && %s == %s" % (HAS_SELECTED, SELECTED, sub["ref_literal"])
 
 
 def _deny() -> list:
@@ -115,55 +97,24 @@ def _token_limit(sub, model, predicates) -> dict:
     }
 
 
-def _chosen_limits(model, ranked, owns, memo) -> dict:
-    """groups mode: each subscription's limit, for owners that chose it or whose highest ranked it is."""
-    limits = {}
-    for index, sub in enumerate(ranked):
-        higher = ranked[:index]
-        higher_same_name = [s for s in higher if s["name"] == sub["name"]]
-        picked = any_of([_header_is(sub["ref_literal"]),
-                         all_of([_header_is(sub["name_literal"])]
-                                + ([negate(_owns_any(higher_same_name, memo))] if higher_same_name else []))])
-        default = all_of([negate(HAS_HEADER)] + ([negate(_owns_any(higher, memo))] if higher else []))
-        limits[token_limit_key(sub["namespace"], sub["name"], model)] = _token_limit(
-            sub, model, [owns[sub["ref"]], any_of([picked, default])])
-    return limits
-
-
-def _deny_limits(model, ranked, owns, memo) -> dict:
-    """groups mode: limit 0 for a header naming a subscription the caller does not own, for callers
-    who own none, and for a header naming no subscription of this model."""
-    limits = {}
-    for sub in ranked:
-        same_name = [s for s in ranked if s["name"] == sub["name"]]
-        if len(same_name) == 1:
-            not_member = all_of([_header_names(sub), negate(owns[sub["ref"]])])
-        else:
-            not_member = any_of([all_of([_header_is(sub["ref_literal"]), negate(owns[sub["ref"]])]),
-                                 all_of([_header_is(sub["name_literal"]), negate(_owns_any(same_name, memo))])])
-        limits[deny_not_member_key(sub["namespace"], sub["name"], model)] = {
-            "rates": _deny(), "when": [{"predicate": not_member}]}
-    limits[deny_unsubscribed_key(model)] = {
-        "rates": _deny(),
-        "when": [{"predicate": negate(_owns_any(ranked, memo))}],
-    }
-    accepted = sorted(set([s["ref_literal"] for s in ranked] + [s["name_literal"] for s in ranked]))
-    limits[deny_invalid_header_key(model)] = {
-        "rates": _deny(),
-        "when": [{"predicate": all_of([HAS_HEADER, negate(any_of(["%s == %s" % (HEADER, v) for v in accepted]))])}],
-    }
-    return limits
-
-
 def groups_mode_limits(model, ranked, memo=None) -> dict:
     """spec.limits for the `groups` selection mode: one limit per subscription, then the denies.
 
     `memo` caches owner predicates across models (the same owners recur in every model's policy).
     """
     memo = {} if memo is None else memo
-    owns = {s["ref"]: _owns_any([s], memo) for s in ranked}
-    limits = _chosen_limits(model, ranked, owns, memo)
-    limits.update(_deny_limits(model, ranked, owns, memo))
+    limits, denies = {}, {}
+    for sub in ranked:
+        owns = memo.setdefault((sub["group_literals"], sub["user_literals"]),
+                               _owner_text(sub["group_literals"], sub["user_literals"]))
+        limits[token_limit_key(sub["namespace"], sub["name"], model)] = _token_limit(
+            sub, model, [owns, _selects(sub), NOT_MODELS_LIST])
+        denies[deny_not_member_key(sub["namespace"], sub["name"], model)] = {
+            "rates": _deny(), "when": [{"predicate": all_of([_selects(sub), negate(owns)])}, {"predicate": NOT_MODELS_LIST}]}
+    selected_here = any_of([_selects(s) for s in ranked])
+    denies[deny_unsubscribed_key(model)] = {
+        "rates": _deny(), "when": [{"predicate": negate(selected_here)}, {"predicate": NOT_MODELS_LIST}]}
+    limits.update(denies)
     return limits
 
 

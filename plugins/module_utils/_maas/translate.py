@@ -221,7 +221,8 @@ def _model_policies(parsed, routed, options) -> list:
     objects, memo = [], {}
     for key in sorted(routed):
         if policies_of.get(key):
-            objects.append(auth_policy_for_model(key, routed[key], policies_of[key], options))
+            objects.append(auth_policy_for_model(key, routed[key], policies_of[key], subscriptions_of.get(key, []),
+                                                 options))
         if subscriptions_of.get(key):
             objects.append(trlp_for_model(key, routed[key], subscriptions_of[key], options, memo))
     return objects
@@ -247,6 +248,7 @@ def translate(parsed, routes, gateway, options) -> dict:
     """
     if not options["allow_internal_endpoints"]:
         parsed = refuse_internal_endpoints(parsed)
+    options = dict(options, oidc=(parsed["tenant"] or {}).get("oidc"))
     routed = _routed_models(parsed, routes, gateway, options)
     objects = routed["objects"] + _model_policies(parsed, routed["routes"], options)
     objects += _gateway_objects(parsed, gateway, options)

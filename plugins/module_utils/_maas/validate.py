@@ -315,6 +315,35 @@ def parse_tenant_gateway(obj) -> dict:
     return gateway
 
 
+_ISSUER_URL = re.compile(r"^https://\S+\Z")
+_CLIENT_ID = re.compile(r"^\S+\Z")
+
+
+def parse_tenant_oidc(obj):
+    """The external OIDC issuer a Tenant names in spec.externalOIDC ({issuerUrl, clientId, ttl}),
+    None when it names none; checked as the CRD checks it, since a JWT rule trusts the issuer."""
+    kind = "Tenant"
+    ns, name = namespace_name(obj)
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    oidc = spec.get("externalOIDC")
+    if oidc is None:
+        return None
+    if not isinstance(oidc, dict):
+        _fail(kind, ns, name, "spec.externalOIDC", oidc, "must be a mapping with issuerUrl and clientId")
+    issuer, client, ttl = oidc.get("issuerUrl"), oidc.get("clientId"), oidc.get("ttl", 300)
+    if not isinstance(issuer, str) or not 9 <= len(issuer) <= 2048 or not _ISSUER_URL.match(issuer):
+        _fail(kind, ns, name, "spec.externalOIDC.issuerUrl", issuer, "must be an https:// URL of 9 to 2048 characters")
+    if not isinstance(client, str) or not 1 <= len(client) <= 256 or not _CLIENT_ID.match(client):
+        _fail(kind, ns, name, "spec.externalOIDC.clientId", client, "must be 1 to 256 characters without spaces")
+    if not is_int(ttl) or ttl < 30:
+        _fail(kind, ns, name, "spec.externalOIDC.ttl", ttl, "must be an integer of at least 30 (seconds)")
+    try:
+        cel_string(client)
+    except CelValueError as exc:
+        _fail(kind, ns, name, "spec.externalOIDC.clientId", client, str(exc))
+    return {"issuerUrl": issuer, "clientId": client, "ttl": ttl}
+
+
 def named_models(obj) -> list:
     """The (namespace, name) models a CR's spec.modelRefs names, read leniently: an invalid CR still
     blocks its models and reports them in its status."""
@@ -356,7 +385,8 @@ def _parse_tenants(parsed, tenants):
     # The first valid Tenant names the gateway; the ones after it are not read at all.
     for obj in tenants:
         try:
-            parsed["tenant"] = {"gateway": parse_tenant_gateway(obj), "producer": ref(*namespace_name(obj))}
+            parsed["tenant"] = {"gateway": parse_tenant_gateway(obj), "oidc": parse_tenant_oidc(obj),
+                                "producer": ref(*namespace_name(obj))}
             return
         except InvalidResource as exc:
             _reject(parsed, "Tenant", obj, exc)

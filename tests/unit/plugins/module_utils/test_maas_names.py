@@ -16,7 +16,6 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     GATEWAY_DEFAULT_DENY,
     TIER_USAGE,
     auth_policy_name,
-    deny_invalid_header_key,
     deny_not_member_key,
     deny_unsubscribed_key,
     external_route_name,
@@ -97,7 +96,6 @@ def test_two_different_models_never_share_a_deny_key_or_policy(first, second):
     if first == second:
         return
     assert deny_unsubscribed_key(first) != deny_unsubscribed_key(second)
-    assert deny_invalid_header_key(first) != deny_invalid_header_key(second)
     if first[0] == second[0]:  # policies live in the model's namespace
         assert auth_policy_name(first) != auth_policy_name(second)
         assert trlp_name(first) != trlp_name(second)
@@ -109,7 +107,7 @@ def test_a_token_key_is_never_a_deny_key(triple, model):
     """A token limit key holds no ':', every deny key does."""
     token = token_limit_key(*triple)
     assert ":" not in token
-    assert token not in {deny_not_member_key(*triple), deny_unsubscribed_key(model), deny_invalid_header_key(model)}
+    assert token not in {deny_not_member_key(*triple), deny_unsubscribed_key(model)}
 
 
 def test_policy_names_never_meet_the_gateway_level_names():

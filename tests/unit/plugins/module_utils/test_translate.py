@@ -159,7 +159,10 @@ def test_every_policy_naming_a_model_contributes_to_its_auth_policy():
         "models-as-a-service/a,models-as-a-service/b"
     predicate = auth["spec"]["rules"]["authorization"]["require-group-membership"]["patternMatching"]["patterns"][0]["predicate"]
     assert '"team-a"' in predicate and '"team-b"' in predicate and '"zoe"' in predicate
-    assert list(auth["spec"]["rules"]["response"]["success"]["headers"]) == ["X-MaaS-Subscription"]
+    # Only the subscription reaches the model, and the caller's credential is blanked.
+    headers = auth["spec"]["rules"]["response"]["success"]["headers"]
+    assert sorted(headers) == ["X-MaaS-Subscription", "authorization"]
+    assert headers["authorization"] == {"key": "authorization", "plain": {"value": ""}, "metrics": False, "priority": 0}
 
 
 def test_deleting_a_subscription_rebuilds_the_model_policy_without_it():

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gateway import Gateway
 from translate_support import CelEngine, activation, build_cel_engine, golden_cases, run_case
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.authpolicy import membership_predicate
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
-    deny_invalid_header_key,
     deny_not_member_key,
     deny_unsubscribed_key,
     token_limit_key,
@@ -106,7 +106,7 @@ def test_every_string_survives_a_round_trip_through_cel(cel, text):
 
 
 # ---------------------------------------------------------------------------------------------
-# groups selection mode: the worked example
+# groups selection mode: the TokenRateLimitPolicy counts the subscription the AuthPolicy selected
 
 
 @pytest.fixture(scope="module")
@@ -119,37 +119,38 @@ def gold_and_free():
 GOLD = "models-as-a-service/gold@llm/qwen3"
 FREE = "models-as-a-service/free@llm/qwen3"
 NOT_GOLD = "deny-not-member:models-as-a-service/gold@llm/qwen3"
-INVALID_HEADER = "deny-invalid-header:llm/qwen3"
 UNSUBSCRIBED = "deny-unsubscribed:llm/qwen3"
 
 
+def selected(groups, user, subscription_ref):
+    ident = identity_of(groups, user)
+    if subscription_ref is not None:
+        ident["selected_subscription"] = subscription_ref
+    return ident
+
+
 @pytest.mark.parametrize("shim", [False, True], ids=["cel", "wasm-shim"])
-@pytest.mark.parametrize("groups, user, header, expected", [
-    (["team-a", "system:authenticated"], "bob", None, {GOLD}),
-    (["team-a", "system:authenticated"], "bob", "free", {FREE}),
-    (["team-a", "system:authenticated"], "bob", "models-as-a-service/free", {FREE}),
-    (["team-a", "system:authenticated"], "bob", "gold", {GOLD}),
-    (["system:authenticated"], "carol", None, {FREE}),
-    (["system:authenticated"], "carol", "gold", {NOT_GOLD}),
-    (["system:authenticated"], "carol", "platinum", {INVALID_HEADER}),
-    (["system:authenticated"], "carol", "", {INVALID_HEADER}),
-    ([], "dave", None, {UNSUBSCRIBED}),
-    (None, None, None, {UNSUBSCRIBED}),
-    (None, None, "gold", {UNSUBSCRIBED, NOT_GOLD}),
-    (["team-ab"], "eve", None, {UNSUBSCRIBED}),
+@pytest.mark.parametrize("groups, user, chosen, path, expected", [
+    (["team-a", "system:authenticated"], "bob", "models-as-a-service/gold", INFERENCE, {GOLD}),
+    (["team-a", "system:authenticated"], "bob", "models-as-a-service/free", INFERENCE, {FREE}),
+    (["system:authenticated"], "carol", "models-as-a-service/free", INFERENCE, {FREE}),
+    # What the AuthPolicy never lets through, stopped again (second line of defence):
+    (["system:authenticated"], "carol", "models-as-a-service/gold", INFERENCE, {NOT_GOLD}),
+    (["system:authenticated"], "carol", "", INFERENCE, {UNSUBSCRIBED}),
+    (["system:authenticated"], "carol", "tenant-b/gold", INFERENCE, {UNSUBSCRIBED}),
+    (None, None, None, INFERENCE, {UNSUBSCRIBED}),
+    # /v1/models is never limited, with or without a query string; the query is not the path.
+    (["system:authenticated"], "carol", "", "/llm/qwen3/v1/models", set()),
+    (None, None, None, "/llm/qwen3/v1/models?page=2", set()),
+    (["system:authenticated"], "carol", "models-as-a-service/free", "/llm/qwen3/v1/chat?x=/v1/models", {FREE}),
 ])
-def test_exactly_the_right_limit_applies(cel, gold_and_free, groups, user, header, expected, shim):
-    headers = {"x-maas-subscription": header} if header is not None else {}
-    assert firing(cel, gold_and_free, identity_of(groups, user), headers, shim=shim) == expected
+def test_exactly_the_selected_limit_applies(cel, gold_and_free, groups, user, chosen, path, expected, shim):
+    assert firing(cel, gold_and_free, selected(groups, user, chosen), path=path, shim=shim) == expected
 
 
 # ---------------------------------------------------------------------------------------------
-# groups selection mode: any set of subscriptions, any caller, any header (against an oracle)
-
-
-def ranked(subs):
-    return sorted(subs, key=lambda s: (-s["spec"]["priority"], -s["spec"]["modelRefs"][0]["tokenRateLimits"][0]["limit"],
-                                       s["metadata"]["namespace"], s["metadata"]["name"]))
+# groups selection mode end to end: any subscriptions, any caller, any key binding, any header,
+# answered by the generated policies (tests/contract/gateway.py) and checked against an oracle
 
 
 def owns(sub, groups, user):
@@ -158,56 +159,42 @@ def owns(sub, groups, user):
         user is not None and user in owner.get("users", []))
 
 
-def expected_firing(subs, groups, user, header):
-    """The limits that should fire in groups mode, computed the slow, obvious way: a caller's own
-    subscription named in the header, else its highest ranked one; a deny otherwise."""
-    order = ranked(subs)
-    owned = [s for s in order if owns(s, groups, user)]
+def sub_ref(sub):
+    return "%s/%s" % (sub["metadata"]["namespace"], sub["metadata"]["name"])
 
-    def key(s):
-        return token_limit_key(s["metadata"]["namespace"], s["metadata"]["name"], MODEL)
 
-    def ref(s):
-        return "%s/%s" % (s["metadata"]["namespace"], s["metadata"]["name"])
-
-    def deny_key(s):
-        return deny_not_member_key(s["metadata"]["namespace"], s["metadata"]["name"], MODEL)
-
-    fired = set()
+def expected_outcome(subs, groups, user, bound, header):
+    """(status, reason, counted) the contract asks for, computed the slow, obvious way."""
+    asked = bound or header or ""
+    owned = [s for s in subs if owns(s, groups, user)]
+    if asked:
+        named = [s for s in subs if asked in (sub_ref(s), s["metadata"]["name"])]
+        if not named:
+            return 403, "model_not_in_subscription" if bound else "not_found", []
+        owned = [s for s in named if s in owned]
+        if not owned:
+            return 403, "access_denied", []
     if not owned:
-        fired.add(deny_unsubscribed_key(MODEL))
-    if header is None:
-        if owned:
-            fired.add(key(owned[0]))
-        return fired
-    exact = [s for s in order if ref(s) == header]
-    bare = [s for s in order if s["metadata"]["name"] == header]
-    if not exact and not bare:
-        fired.add(deny_invalid_header_key(MODEL))
-        return fired
-    if exact:
-        if owns(exact[0], groups, user):
-            fired.add(key(exact[0]))
-        else:
-            fired.add(deny_key(exact[0]))
-    if bare:
-        owned_bare = [s for s in bare if owns(s, groups, user)]
-        if owned_bare:
-            fired.add(key(owned_bare[0]))
-        else:
-            fired.update(deny_key(s) for s in bare)
-    return fired
+        return 403, "no_subscription", []
+    if len(owned) > 1:
+        return 403, "multiple_subscriptions", []
+    return 200, "", [token_limit_key(owned[0]["metadata"]["namespace"], owned[0]["metadata"]["name"], MODEL)]
 
 
 GROUP_POOL = ["team-a", "team-b", "system:authenticated", "a\"b", "x\\y", "ü"]
 USER_POOL = ["alice", "bob", "o'hara", 'q"uote']
 NAMES = st.sampled_from(["gold", "free", "silver"])
 NAMESPACES = st.sampled_from(["models-as-a-service", "tenant-b"])
+EVERYONE = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSAuthPolicy",
+            "metadata": {"name": "everyone", "namespace": "models-as-a-service"},
+            "spec": {"modelRefs": [{"name": MODEL[1], "namespace": MODEL[0]}],
+                     "subjects": {"groups": [{"name": g} for g in GROUP_POOL + ["other"]],
+                                  "users": USER_POOL + ["mallory"]}}}
 
 
 @st.composite
 def subscription_sets(draw):
-    count = draw(st.integers(min_value=1, max_value=4))
+    count = draw(st.integers(min_value=0, max_value=4))
     subs, seen = [], set()
     for _index in range(count):
         ns, name = draw(NAMESPACES), draw(NAMES)
@@ -225,20 +212,33 @@ def subscription_sets(draw):
     return subs
 
 
+SUBSCRIPTION_NAMES = ["gold", "free", "silver", "models-as-a-service/gold", "tenant-b/free", "tenant-b/silver",
+                      "bogus", "gold,free"]
+
+
 @SETTINGS
 @given(subs=subscription_sets(),
-       groups=st.one_of(st.none(), st.lists(st.sampled_from(GROUP_POOL + ["other"]), max_size=3, unique=True)),
-       user=st.one_of(st.none(), st.sampled_from(USER_POOL + ["mallory"])),
-       header=st.one_of(st.none(), st.sampled_from(["gold", "free", "silver", "models-as-a-service/gold",
-                                                    "tenant-b/free", "tenant-b/silver", "bogus", "", "gold,free"])),
-       shim=st.booleans())
-def test_the_header_and_the_ranking_pick_exactly_one_owned_subscription(cel, subs, groups, user, header, shim):
-    result = generate([MODEL_REF] + subs, routes=ROUTES)
+       groups=st.lists(st.sampled_from(GROUP_POOL + ["other"]), max_size=3, unique=True),
+       user=st.sampled_from(USER_POOL + ["mallory"]),
+       bound=st.one_of(st.none(), st.sampled_from(SUBSCRIPTION_NAMES)),
+       header=st.one_of(st.none(), st.sampled_from(SUBSCRIPTION_NAMES + [""])))
+def test_the_key_the_header_or_ownership_pick_exactly_one_subscription(cel, subs, groups, user, bound, header):
+    result = generate([MODEL_REF, EVERYONE] + subs, routes=ROUTES)
     assert result["invalid"] == []
-    headers = {"x-maas-subscription": header} if header is not None else {}
-    actual = firing(cel, trlp_of(result), identity_of(groups, user), headers, shim=shim)
-    assert actual == expected_firing(subs, groups, user, header)
-    assert len([k for k in actual if ":" not in k]) <= 1  # deny keys hold a ":", token keys never do
+    trlp = trlp_of(result) if subs else None
+    answer = {"userId": user, "username": user, "groups": groups, "subscription": bound or ""}
+    gateway = Gateway(cel, {"resources": [], "credentials": {"api_keys": {"sk-oai-k": answer}}},
+                      auth_policy_of(result), trlp)
+    headers = {"authorization": "Bearer sk-oai-k"}
+    if header is not None:
+        headers["x-maas-subscription"] = header
+    got = gateway.answer("POST", INFERENCE, headers)
+    assert (got.status, got.reason, got.counted) == expected_outcome(subs, groups, user, bound, header)
+
+
+def auth_policy_of(result, model=MODEL):
+    return next(o for o in result["objects"] if o["kind"] == "AuthPolicy" and o["metadata"]["namespace"] == model[0]
+                and o["metadata"]["name"] == "maas-auth-" + model[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,6 +253,7 @@ def test_subscription_mode_limits_by_the_key_maas_api_selected(cel, shim):
     gold = {"selected_subscription_key": "models-as-a-service/gold@llm/qwen3", "userid": "bob"}
     assert firing(cel, trlp, gold, shim=shim) == {GOLD}
     assert firing(cel, trlp, gold, path="/llm/qwen3/v1/models", shim=shim) == set()
+    assert firing(cel, trlp, gold, path="/llm/qwen3/v1/models?x=1", shim=shim) == set()
     assert firing(cel, trlp, {"selected_subscription_key": "models-as-a-service/gold@llm/other"}, shim=shim) == set()
     assert firing(cel, trlp, {"selected_subscription_key": ""}, shim=shim) == set()
     assert firing(cel, trlp, {}, shim=shim) == set()
@@ -304,17 +305,23 @@ AUTH_REQUESTS = [
     ({"authorization": "Bearer sk-oai-abc"}, INFERENCE,
      {"identity": "Bearer sk-oai-abc", "metadata": {"apiKeyValidation": {
          "valid": True, "username": "alice", "groups": ["team-a"], "keyId": "k1", "subscription": "gold"}}}),
-    ({"authorization": "Bearer sk-oai-abc", "x-maas-subscription": "free"}, INFERENCE,
+    ({"authorization": "Bearer sk-oai-abc", "x-maas-subscription": "free", "x-maas-group": "x"}, INFERENCE,
      {"identity": "Bearer sk-oai-abc", "metadata": {"apiKeyValidation": {"valid": False}}}),
     ({"authorization": "Bearer sk-oai-abc"}, INFERENCE,
      {"identity": "Bearer sk-oai-abc", "metadata": {"apiKeyValidation": {"valid": True, "username": "bob", "groups": []},
                                                     "subscription-info": {"name": "gold", "namespace": "maas",
                                                                           "error": ""}}}),
     ({"authorization": "Bearer eyJ.token"}, "/llm/qwen3/v1/models",
-     {"identity": {"user": {"username": "system:serviceaccount:x:y", "groups": ["system:authenticated"]}}}),
-    ({"authorization": "Bearer eyJ.token"}, "/llm/qwen3/v1/models", {"identity": {}}),
+     {"identity": {"maas_source": "kubernetes",
+                   "user": {"username": "system:serviceaccount:x:y", "groups": ["system:authenticated"]}}}),
+    ({"authorization": "Bearer eyJ.token"}, "/llm/qwen3/v1/models?x=1", {"identity": {"maas_source": "kubernetes"}}),
+    ({"authorization": "Bearer a.b.c"}, INFERENCE,
+     {"identity": {"maas_source": "oidc", "sub": "s", "azp": "c", "groups": ["g"]}}),
+    ({"authorization": "Bearer a.b.c"}, INFERENCE, {"identity": {"maas_source": "oidc"}}),
+    ({"authorization": "Bearer a.b.c"}, INFERENCE, {"identity": {"user": {"username": "forged"}}}),
     ({"authorization": "Bearer eyJ.token"}, "/llm/qwen3/v1/models",
-     {"identity": {"user": {}}, "metadata": {"subscription-info": {"error": "not_found", "message": "none"}}}),
+     {"identity": {"maas_source": "kubernetes", "user": {}},
+      "metadata": {"subscription-info": {"error": "not_found", "message": "none"}}}),
 ]
 
 
@@ -324,8 +331,10 @@ def auth_expressions():
         for obj in run_case(case)["objects"]:
             if obj["kind"] != "AuthPolicy" or "rules" not in obj["spec"]:
                 continue
-            label = "%s %s" % (case, obj["metadata"]["name"])
-            yield from _cel_texts(obj["spec"]["rules"], label)
+            for section, rules in obj["spec"]["rules"].items():
+                label = "%s %s %s" % (case, obj["metadata"]["name"], section)
+                for found in _cel_texts(rules, label):
+                    yield (section,) + found
 
 
 def _cel_texts(node, label):
@@ -342,9 +351,12 @@ def _cel_texts(node, label):
 
 def test_no_auth_policy_predicate_or_expression_ever_raises(cel):
     checked = 0
-    for label, key, text in auth_expressions():
+    for section, label, key, text in auth_expressions():
         for headers, path, auth in AUTH_REQUESTS:
-            result = cel.evaluate(text, {"request": {"headers": headers, "path": path}, "auth": auth})
+            if section != "authentication" and "identity" not in auth:
+                continue  # past authentication, Authorino always holds an identity
+            request = {"headers": headers, "path": path, "url_path": path.split("?", 1)[0]}
+            result = cel.evaluate(text, {"request": request, "auth": auth})
             assert result["ok"], (label, text, headers, auth, result)
             if key == "predicate":
                 assert isinstance(result["value"], bool), (label, text)
@@ -371,9 +383,9 @@ def test_no_group_name_can_match_a_caller_outside_that_group(cel, name, other, s
         return
     trlp = trlp_of(result)
     assume("," not in other)
-    member = firing(cel, trlp, identity_of([other, name], "u"), shim=shim)
+    member = firing(cel, trlp, selected([other, name], "u", "models-as-a-service/gold"), shim=shim)
     assert GOLD in member
-    outsider = firing(cel, trlp, identity_of([other], "u"), shim=shim)
+    outsider = firing(cel, trlp, selected([other], "u", "models-as-a-service/gold"), shim=shim)
     assert (GOLD in outsider) == (other == name)
 
 
@@ -381,8 +393,8 @@ def test_no_group_name_can_match_a_caller_outside_that_group(cel, name, other, s
 @given(name=HOSTILE, other=HOSTILE, shim=st.booleans())
 def test_no_user_name_can_match_another_user(cel, name, other, shim):
     trlp = trlp_of(generate([MODEL_REF, subscription("gold", users=[name])], routes=ROUTES))
-    assert GOLD in firing(cel, trlp, identity_of([], name), shim=shim)
-    assert (GOLD in firing(cel, trlp, identity_of([], other), shim=shim)) == (other == name)
+    assert GOLD in firing(cel, trlp, selected([], name, "models-as-a-service/gold"), shim=shim)
+    assert (GOLD in firing(cel, trlp, selected([], other, "models-as-a-service/gold"), shim=shim)) == (other == name)
 
 
 @SETTINGS
@@ -391,23 +403,28 @@ def test_auth_policy_membership_matches_only_the_named_subjects(cel, group, user
     predicate = membership_predicate([group], [user])
     auth = {"identity": "Bearer sk-oai-k", "metadata": {"apiKeyValidation": {
         "valid": True, "username": caller, "groups": [caller_group]}}}
-    result = cel.evaluate(predicate, {"request": {"headers": {"authorization": "Bearer sk-oai-k"}, "path": INFERENCE},
-                                      "auth": auth})
+    result = cel.evaluate(predicate, {"request": {"headers": {"authorization": "Bearer sk-oai-k"}, "path": INFERENCE,
+                                                  "url_path": INFERENCE}, "auth": auth})
     assert result == {"ok": True, "value": caller_group == group or caller == user}
 
 
 @SETTINGS
 @given(name=st.text(min_size=1, max_size=20), header=st.text(max_size=20))
 def test_subscription_names_are_dns_names_or_rejected_and_headers_match_only_them(cel, name, header):
-    result = generate([MODEL_REF, subscription(name, groups=["g"])], routes=ROUTES)
+    result = generate([MODEL_REF, subscription(name, groups=["team-a"])], routes=ROUTES)
     if not DNS_SUBDOMAIN.match(name) or len(name) > 253:
         assert len(result["invalid"]) == 1
         assert result["invalid"][0]["reason"].startswith("MaaSSubscription models-as-a-service/%s: metadata.name" % name)
         return
-    trlp = trlp_of(result)
-    key = "models-as-a-service/%s@llm/qwen3" % name
-    fired = firing(cel, trlp, identity_of(["g"], "u"), {"x-maas-subscription": header})
-    assert (key in fired) == (header in (name, "models-as-a-service/" + name))
+    answer = {"username": "u", "groups": ["team-a"]}
+    gateway = Gateway(cel, {"resources": [], "credentials": {"api_keys": {"sk-oai-k": answer}}},
+                      auth_policy_of(generate([MODEL_REF, EVERYONE, subscription(name, groups=["team-a"])], routes=ROUTES)),
+                      trlp_of(result))
+    got = gateway.answer("POST", INFERENCE, {"authorization": "Bearer sk-oai-k", "x-maas-subscription": header})
+    if header in ("", name, "models-as-a-service/" + name):
+        assert (got.status, got.counted) == (200, ["models-as-a-service/%s@llm/qwen3" % name])
+    else:
+        assert (got.status, got.reason) == (403, "not_found")
 
 
 def test_owner_predicate_of_nobody_matches_nobody(cel):
@@ -428,14 +445,16 @@ def _pattern(policy, rule):
 
 
 def _api_key_request(username, groups, valid=True):
-    return {"request": {"headers": {"authorization": "Bearer sk-oai-k"}, "path": INFERENCE},
+    return {"request": {"headers": {"authorization": "Bearer sk-oai-k"}, "path": INFERENCE, "url_path": INFERENCE},
             "auth": {"identity": "Bearer sk-oai-k", "metadata": {"apiKeyValidation": {
                 "valid": valid, "username": username, "groups": groups}}}}
 
 
 def _token_request(username, groups):
-    return {"request": {"headers": {"authorization": "Bearer eyJ.x.y"}, "path": "/llm/qwen3/v1/models"},
-            "auth": {"identity": {"authenticated": True, "user": {"username": username, "groups": groups}}}}
+    return {"request": {"headers": {"authorization": "Bearer eyJ.x.y"}, "path": "/llm/qwen3/v1/models",
+                        "url_path": "/llm/qwen3/v1/models"},
+            "auth": {"identity": {"authenticated": True, "maas_source": "kubernetes",
+                                  "user": {"username": username, "groups": groups}}}}
 
 
 @pytest.mark.parametrize("request_of, username, groups, allowed", [

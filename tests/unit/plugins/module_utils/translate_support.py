@@ -83,4 +83,5 @@ def activation(identity: dict, headers: dict | None = None, path: str = "/llm/qw
     if shim:
         for field in _IDENTITY_FIELD.findall(expr):
             ident.setdefault(field, None)
-    return {"request": {"headers": dict(headers or {}), "path": path}, "auth": {"identity": ident}}
+    return {"request": {"headers": dict(headers or {}), "path": path, "url_path": path.split("?", 1)[0]},
+            "auth": {"identity": ident}}
