@@ -230,6 +230,9 @@ skipped_models:
   description:
     - Models (kind C(MaaSModelRef)) whose policies were not generated this run, with C(namespace),
       C(name) and C(reason). Their existing policies are neither updated nor pruned.
+    - Also single policies (kind C(AuthPolicy) or C(TokenRateLimitPolicy), with C(model)) that only
+      invalid CRs still ask for; an existing one is kept exactly as it is while the rest of its model
+      converges.
     - Not C(skipped), which Ansible reads as the task being skipped.
   returned: always
   type: list

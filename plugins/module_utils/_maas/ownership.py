@@ -18,8 +18,11 @@ Ownership rules:
 - an object that already exists under a generated name without our label belongs to someone
   else: it is left alone and reported;
 - objects are applied and pruned in groups, one per model (its model labels) and one for the
-  gateway-level objects; a held group (a model whose CRs failed validation, the gateway when it is
-  unknown) is neither applied nor pruned, so its policies are kept as they are until it is fixed;
+  gateway-level objects; a held group (a model whose MaaSModelRef or ExternalModel failed
+  validation or has no route, the gateway when it is unknown) is neither applied nor pruned, so its
+  policies are kept as they are until it is fixed;
+- a kept object (a model's policy that only invalid CRs still ask for) is neither applied nor
+  pruned either, while the rest of its model converges;
 - pruning considers only our objects that also carry the producers annotation.
 """
 
@@ -30,10 +33,12 @@ __metaclass__ = type
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import identity
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import ref as object_ref
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    AUTH_POLICY,
     MANAGED_BY_LABEL,
     OPT_OUT_KEY,
     PRODUCERS_ANNOTATION,
     TIER_USAGE,
+    TOKEN_RATE_LIMIT_POLICY,
     meta,
     model_of,
     namespace_name,
@@ -92,10 +97,10 @@ def _prunable(obj, managed_by, held, keep_tiers) -> bool:
             and group_of(obj) not in held and not (keep_tiers and is_tier_policy(obj)))
 
 
-def plan(desired, live, managed_by, held=(), keep_tiers=False) -> dict:
+def plan(desired, live, managed_by, held=(), keep_tiers=False, kept=()) -> dict:
     """Split the work. `live` maps identity -> object for every live object of the generated kinds;
-    the objects of the `held` groups are neither applied nor pruned; `keep_tiers`: this run does not
-    manage the tier policies, so they are never pruned.
+    the objects of the `held` groups are neither applied nor pruned, nor are the `kept` objects
+    (identities); `keep_tiers`: this run does not manage the tier policies, so they are never pruned.
 
     Returns {"apply": [...], "prune": [...], "opted_out": [...], "foreign": [...]} where `apply` are
     desired objects to hand to the batch apply, `prune` live objects to delete, `opted_out` and
@@ -114,7 +119,7 @@ def plan(desired, live, managed_by, held=(), keep_tiers=False) -> dict:
         else:
             result["apply"].append(obj)
     for key in sorted(live, key=lambda k: tuple(str(p) for p in k)):
-        if key not in wanted and _prunable(live[key], managed_by, held, keep_tiers):
+        if key not in wanted and key not in kept and _prunable(live[key], managed_by, held, keep_tiers):
             result["prune"].append(live[key])
     return result
 
@@ -124,6 +129,16 @@ def frozen_models(translation) -> list:
     CR names them, or their route or provider is unknown for now)."""
     return sorted({ref(s["namespace"], s["name"]) for s in translation.get("skipped", [])
                    if s.get("kind") == "MaaSModelRef"})
+
+
+_POLICY_KINDS = {AUTH_POLICY[1]: AUTH_POLICY, TOKEN_RATE_LIMIT_POLICY[1]: TOKEN_RATE_LIMIT_POLICY}
+
+
+def kept_objects(translation) -> set:
+    """Identities of the policies to keep exactly as they are this run: only invalid CRs still ask
+    for them (translation lists them in `skipped` under their own kind)."""
+    return {_POLICY_KINDS[s["kind"]] + (s["namespace"], s["name"]) for s in translation.get("skipped", [])
+            if s.get("kind") in _POLICY_KINDS}
 
 
 def _targets(policy) -> list:

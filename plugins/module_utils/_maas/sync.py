@@ -47,6 +47,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.ownership 
     frozen_models,
     group_of,
     honoured_resources,
+    kept_objects,
     plan,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.routes import resolve_model_routes, route_names
@@ -263,7 +264,8 @@ def run(params, context) -> dict:
 
     live = _live(lists, translation["objects"])
     held, failed = held_groups(translation, parsed, gateway, error)
-    work = plan(translation["objects"], live, options["managed_by"], held, keep_tiers=params["tiers"] is None)
+    work = plan(translation["objects"], live, options["managed_by"], held, keep_tiers=params["tiers"] is None,
+                kept=kept_objects(translation))
     applied, failed = _apply(cluster, params, context, work, live, failed)
 
     routes = dict(resolved["routes"])

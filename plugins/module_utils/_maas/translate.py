@@ -12,8 +12,12 @@ route (given, or generated for an ExternalModel: external), then builds per mode
 
 Everything here is a pure function of its arguments: no cluster access, no clock, no randomness,
 and the output does not depend on the order the CRs come in. A CR that fails validation is reported
-in `invalid` and nothing at all is generated for the models it names, so a caller that applies and
-prunes per model leaves those models exactly as they are.
+in `invalid` and dropped alone: every model is generated from the valid CRs that remain, so another
+team's valid MaaSSubscription on the same model still applies. A policy that only invalid CRs still
+ask for (no valid CR produces it, an invalid one names its model) is not generated and is listed in
+`skipped` under its own kind and name, so a caller keeps an existing one exactly as it is instead
+of pruning it. An invalid MaaSModelRef or ExternalModel still holds its whole model back (`skipped`
+as kind MaaSModelRef).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -37,14 +41,18 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.gateway im
     tier_objects,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    AUTH_POLICY,
     DEFAULT_AUDIENCES,
     DEFAULT_MAAS_API_URL,
     DEFAULT_MANAGED_BY,
     EXTERNAL_TLS_MODES,
     SELECTION_MODES,
+    TOKEN_RATE_LIMIT_POLICY,
+    auth_policy_name,
     external_route_name,
     ref,
     split_ref,
+    trlp_name,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.tokenratelimit import trlp_for_model
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import (
@@ -197,7 +205,8 @@ def _routed_models(parsed, routes, gateway, options) -> dict:
 
 def _missing_models(parsed, routed) -> list:
     """Each reference of a valid MaaSAuthPolicy or MaaSSubscription to a model without a MaaSModelRef
-    or without a route (models blocked by an invalid CR are reported as skipped instead)."""
+    or without a route (models blocked by an invalid MaaSModelRef or ExternalModel are reported as
+    skipped instead)."""
     missing = []
     for kind, crs in (("MaaSAuthPolicy", parsed["policies"]), ("MaaSSubscription", parsed["subscriptions"])):
         for cr in crs:
@@ -209,8 +218,16 @@ def _missing_models(parsed, routed) -> list:
     return missing
 
 
-def _model_policies(parsed, routed, options) -> list:
-    """The AuthPolicy and TokenRateLimitPolicy of every routed model that CRs name."""
+def _kept_policy(kind, name, key, invalid) -> dict:
+    """The skipped entry of a policy that only invalid CRs still ask for: kept as it is, if it exists."""
+    crs = ", ".join("%s %s" % (producer_kind, cr) for producer_kind, cr in invalid)
+    return {"kind": kind, "namespace": key[0], "name": name, "model": ref(*key),
+            "reason": "not generated because %s %s invalid and no valid %s names model %s; an existing %s is "
+                      "kept as it is" % (crs, "is" if len(invalid) == 1 else "are", invalid[0][0], ref(*key), kind)}
+
+
+def _by_model(parsed) -> tuple:
+    """({model: [MaaSAuthPolicy views]}, {model: [MaaSSubscription views]}) of the valid CRs."""
     policies_of, subscriptions_of = {}, {}
     for cr in parsed["policies"]:
         for key in dict.fromkeys(cr["models"]):
@@ -218,14 +235,28 @@ def _model_policies(parsed, routed, options) -> list:
     for cr in parsed["subscriptions"]:
         for key in cr["limits"]:
             subscriptions_of.setdefault(key, []).append(cr)
-    objects, memo = [], {}
+    return policies_of, subscriptions_of
+
+
+def _model_policies(parsed, routed, options) -> tuple:
+    """(the AuthPolicy and TokenRateLimitPolicy of every routed model that valid CRs name, the
+    skipped entries of those only invalid CRs still ask for)."""
+    policies_of, subscriptions_of = _by_model(parsed)
+    objects, kept, memo = [], [], {}
     for key in sorted(routed):
+        invalid = parsed["invalid_producers"].get(key, {})
         if policies_of.get(key):
             objects.append(auth_policy_for_model(key, routed[key], policies_of[key], subscriptions_of.get(key, []),
                                                  options))
+        elif invalid.get("MaaSAuthPolicy"):
+            kept.append(_kept_policy(AUTH_POLICY[1], auth_policy_name(key), key,
+                                     [("MaaSAuthPolicy", cr) for cr in sorted(invalid["MaaSAuthPolicy"])]))
         if subscriptions_of.get(key):
             objects.append(trlp_for_model(key, routed[key], subscriptions_of[key], options, memo))
-    return objects
+        elif invalid.get("MaaSSubscription"):
+            kept.append(_kept_policy(TOKEN_RATE_LIMIT_POLICY[1], trlp_name(key), key,
+                                     [("MaaSSubscription", cr) for cr in sorted(invalid["MaaSSubscription"])]))
+    return objects, kept
 
 
 def _gateway_objects(parsed, gateway, options) -> list:
@@ -250,11 +281,11 @@ def translate(parsed, routes, gateway, options) -> dict:
         parsed = refuse_internal_endpoints(parsed)
     options = dict(options, oidc=(parsed["tenant"] or {}).get("oidc"))
     routed = _routed_models(parsed, routes, gateway, options)
-    objects = routed["objects"] + _model_policies(parsed, routed["routes"], options)
-    objects += _gateway_objects(parsed, gateway, options)
+    policies, kept = _model_policies(parsed, routed["routes"], options)
+    objects = routed["objects"] + policies + _gateway_objects(parsed, gateway, options)
     return {
         "objects": sorted(objects, key=lambda o: (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])),
-        "skipped": sorted(routed["skipped"], key=_entry_order),
+        "skipped": sorted(routed["skipped"] + kept, key=_entry_order),
         "invalid": sorted(parsed["invalid"], key=_entry_order),
         "missing_models": sorted(_missing_models(parsed, routed["routes"]), key=_entry_order),
         "external_routes": routed["external_routes"],

@@ -6,8 +6,11 @@
 
 `parse_resources` is the one place a CR is read: translation, route resolution and status all work
 from the views it returns. A CR that fails validation becomes an `invalid` entry whose reason names
-the CR, the field path and the value; the models it names are `blocked`, so nothing is generated
-(and nothing pruned) for them until it is fixed.
+the CR, the field path and the value, and it is dropped alone: every model is generated from the
+CRs that remain. Only an invalid MaaSModelRef or ExternalModel holds its model back (`blocked`:
+nothing is generated, and nothing pruned, for it until it is fixed); an invalid MaaSAuthPolicy or
+MaaSSubscription is recorded in `invalid_producers` for each model it names, so that translation
+can keep an existing policy that only invalid CRs still ask for.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -346,7 +349,7 @@ def parse_tenant_oidc(obj):
 
 def named_models(obj) -> list:
     """The (namespace, name) models a CR's spec.modelRefs names, read leniently: an invalid CR still
-    blocks its models and reports them in its status."""
+    reports them in its status, and the policies only it still asks for are kept as they are."""
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     refs = spec.get("modelRefs") if isinstance(spec.get("modelRefs"), list) else []
     return [(r["namespace"], r["name"]) for r in refs
@@ -370,11 +373,19 @@ def unique_objects(objs) -> list:
     return [chosen[k] for k in sorted(chosen)]
 
 
+# The kinds whose invalid CR holds its whole model back; an invalid CR of another kind is dropped alone.
+MODEL_KINDS = ("MaaSModelRef", "ExternalModel")
+
+
 def record_invalid(parsed, kind, ns, name, models, reason):
-    """Report CR `kind` ns/name as invalid for `reason` and block the models it names."""
+    """Report CR `kind` ns/name as invalid for `reason`; a MaaSModelRef or ExternalModel blocks the
+    models it names, any other kind is remembered per model as an invalid producer of that kind."""
     parsed["invalid"].append({"kind": kind, "namespace": ns, "name": name, "reason": reason})
     for model in models:
-        parsed["blocked"].setdefault(model, set()).add("%s %s" % (kind, ref(ns, name)))
+        if kind in MODEL_KINDS:
+            parsed["blocked"].setdefault(model, set()).add("%s %s" % (kind, ref(ns, name)))
+        else:
+            parsed["invalid_producers"].setdefault(model, {}).setdefault(kind, set()).add(ref(ns, name))
 
 
 def _reject(parsed, kind, obj, exc, models=()):
@@ -450,14 +461,16 @@ def parse_resources(resources, selection) -> dict:
 
     Returns {"tenant": {gateway, producer} or None, "has_tenant", "models": {key: MaaSModelRef},
     "externals": {key: ExternalModel}, "policies", "subscriptions", "invalid": [entry],
-    "blocked": {model key: {"Kind ns/name" of the invalid CRs naming it}},
+    "blocked": {model key: {"Kind ns/name" of its invalid MaaSModelRef or ExternalModel}},
+    "invalid_producers": {model key: {kind: {"ns/name" of the invalid MaaSAuthPolicies or MaaSSubscriptions naming it}}},
     "named_models": {(kind, namespace, name): [model key]} for every MaaSAuthPolicy and MaaSSubscription}.
     """
     by_kind = {}
     for obj in unique_objects(resources):
         by_kind.setdefault(obj.get("kind"), []).append(obj)
     parsed = {"tenant": None, "has_tenant": bool(by_kind.get("Tenant")), "models": {}, "externals": {},
-              "policies": [], "subscriptions": [], "invalid": [], "blocked": {}, "named_models": {}}
+              "policies": [], "subscriptions": [], "invalid": [], "blocked": {},
+              "invalid_producers": {}, "named_models": {}}
     _parse_tenants(parsed, by_kind.get("Tenant", []))
     _parse_models(parsed, by_kind.get("MaaSModelRef", []), by_kind.get("ExternalModel", []))
     _parse_model_users(parsed, "MaaSAuthPolicy", by_kind.get("MaaSAuthPolicy", []), parse_auth_policy, "policies")

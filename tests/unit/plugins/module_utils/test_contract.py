@@ -32,8 +32,7 @@ def cel():
 
 def generated(mode):
     scenario = CONTRACT["scenario"]
-    resources = [r for r in scenario["resources"] if r["metadata"]["name"] != "broken"]  # TEMP until isolation lands
-    return generate(resources, routes=scenario["routes"], selection=mode,
+    return generate(scenario["resources"], routes=scenario["routes"], selection=mode,
                     gateway={"namespace": "openshift-ingress", "name": "maas-default-gateway"})
 
 

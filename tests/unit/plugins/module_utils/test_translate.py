@@ -109,7 +109,7 @@ def test_a_subscription_that_names_no_owner_is_invalid_not_active():
     result = generate([model(), subscription(groups=())], routes=ROUTES)
     assert reasons(result) == ["MaaSSubscription models-as-a-service/gold: spec.owner: must name at least one group or user"]
     assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" not in names(result)
-    assert [e["name"] for e in result["skipped"]] == ["qwen3"]
+    assert [(e["kind"], e["name"]) for e in result["skipped"]] == [("TokenRateLimitPolicy", "maas-trlp-qwen3")]
 
 
 def test_a_model_listed_twice_in_a_subscription_is_rejected_naming_both_entries():
@@ -119,7 +119,7 @@ def test_a_model_listed_twice_in_a_subscription_is_rejected_naming_both_entries(
     result = generate([model(), model("granite"), twice], routes=ROUTES)
     assert reasons(result) == [
         "MaaSSubscription models-as-a-service/gold: spec.modelRefs[2]: duplicates spec.modelRefs[0] (llm/qwen3)"]
-    assert sorted(e["name"] for e in result["skipped"]) == ["granite", "qwen3"]
+    assert sorted(e["name"] for e in result["skipped"]) == ["maas-trlp-granite", "maas-trlp-qwen3"]
 
 
 def test_a_model_listed_twice_in_an_auth_policy_is_rejected_naming_both_entries():
@@ -135,16 +135,64 @@ def test_commas_in_owner_groups_are_fine_when_maas_api_selects():
     assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" in names(result)
 
 
-def test_an_invalid_cr_blocks_only_the_models_it_names():
+def test_an_invalid_subscription_is_dropped_alone_and_the_valid_ones_still_apply():
     broken = subscription("broken", refs=[{"namespace": "llm", "name": "granite",
                                            "tokenRateLimits": [{"limit": 1, "window": "2d"}]}])
+    valid = subscription(refs=[{"namespace": "llm", "name": n, "tokenRateLimits": [{"limit": 1000, "window": "1m"}]}
+                               for n in ("qwen3", "granite")])
     result = generate([model(), model("granite"), policy(models=(("llm", "qwen3"), ("llm", "granite"))),
-                       subscription(), broken], routes=ROUTES)
-    assert [(e["name"], e["reason"]) for e in result["skipped"]] == [
-        ("granite", "not generated because MaaSSubscription models-as-a-service/broken is invalid")]
+                       valid, broken], routes=ROUTES)
+    assert [e["name"] for e in result["invalid"]] == ["broken"]
+    assert result["skipped"] == []
+    trlp = [o for o in result["objects"] if o["metadata"]["name"] == "maas-trlp-granite"][0]
+    assert "models-as-a-service/gold@llm/granite" in trlp["spec"]["limits"]
+    assert "broken" not in json.dumps(trlp)
+    assert trlp["metadata"]["annotations"]["maas.opendatahub.io/producers"] == "models-as-a-service/gold"
+    assert "AuthPolicy llm/maas-auth-granite" in names(result)
+
+
+@pytest.mark.parametrize("broken, field", [
+    (subscription("broken", refs=[{"namespace": "llm", "name": "qwen3",
+                                   "tokenRateLimits": [{"limit": 5, "window": "9000h"}]}]),
+     'spec.modelRefs[0].tokenRateLimits[0].window "9000h": must not be longer than 366 days (8784h)'),
+    (subscription("broken", groups=("team-b,admins",)), 'spec.owner.groups[0].name "team-b,admins"'),
+    (subscription("broken", groups=("team-\ud800",)), "spec.owner.groups[0].name"),
+])
+def test_each_kind_of_invalid_subscription_leaves_another_teams_limit_in_place(broken, field):
+    result = generate([model(), subscription(refs=limit_refs(5000)), broken], routes=ROUTES)
+    assert [(e["name"], field in e["reason"]) for e in result["invalid"]] == [("broken", True)]
+    trlp = [o for o in result["objects"] if o["kind"] == "TokenRateLimitPolicy" and o["spec"].get("targetRef", {}).get(
+        "kind") == "HTTPRoute"][0]
+    assert trlp["spec"]["limits"]["models-as-a-service/gold@llm/qwen3"]["rates"] == [{"limit": 5000, "window": "1m"}]
+    assert not any("broken" in key for key in trlp["spec"]["limits"])
+    assert result["skipped"] == []
+
+
+def test_a_policy_only_invalid_crs_still_ask_for_is_skipped_by_its_own_name():
+    broken_access = policy("broken", groups=("ok",), users=("bad\udfff",))
+    broken_sub = subscription("broken", groups=("a,b",))
+    result = generate([model(), broken_access, broken_sub], routes=ROUTES)
+    assert sorted(e["kind"] for e in result["invalid"]) == ["MaaSAuthPolicy", "MaaSSubscription"]
+    assert [(e["kind"], e["namespace"], e["name"], e["model"]) for e in result["skipped"]] == [
+        ("AuthPolicy", "llm", "maas-auth-qwen3", "llm/qwen3"),
+        ("TokenRateLimitPolicy", "llm", "maas-trlp-qwen3", "llm/qwen3")]
+    assert result["skipped"][1]["reason"] == (
+        "not generated because MaaSSubscription models-as-a-service/broken is invalid and no valid MaaSSubscription "
+        "names model llm/qwen3; an existing TokenRateLimitPolicy is kept as it is")
+    assert not any(o["metadata"].get("labels", {}).get("maas.opendatahub.io/model") for o in result["objects"])
+
+
+def test_an_invalid_model_ref_still_holds_its_whole_model_back():
+    broken = model("granite", endpointOverride=5)
+    result = generate([model(), broken, policy(models=(("llm", "qwen3"), ("llm", "granite"))),
+                       subscription()], routes=ROUTES)
+    assert [(e["kind"], e["name"]) for e in result["skipped"]] == [("MaaSModelRef", "granite")]
+    assert "MaaSModelRef llm/granite" in result["skipped"][0]["reason"]
     assert not any(o["metadata"].get("labels", {}).get("maas.opendatahub.io/model") == "granite" for o in result["objects"])
-    assert "AuthPolicy llm/maas-auth-qwen3" in names(result)
-    assert "TokenRateLimitPolicy llm/maas-trlp-qwen3" in names(result)
+
+
+def limit_refs(limit):
+    return [{"namespace": "llm", "name": "qwen3", "tokenRateLimits": [{"limit": limit, "window": "1m"}]}]
 
 
 # ---------------------------------------------------------------------------------------------

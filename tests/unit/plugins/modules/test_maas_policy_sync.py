@@ -320,7 +320,8 @@ def test_a_refused_cr_does_not_hold_back_the_models_it_names():
 
     result = sync(cluster)
     assert result["skipped_models"] == []
-    assert result["updated"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"]
+    # The AuthPolicy holds the model's subscriptions (groups mode decides at auth time), so it changes too.
+    assert result["updated"] == ["AuthPolicy llm/maas-auth-llama", "TokenRateLimitPolicy llm/maas-trlp-llama"]
     limits = stored(cluster, TRLP, "maas-trlp-llama", "llm")["spec"]["limits"]
     assert limits["%s/basic@llm/llama" % TENANT_NS]["rates"][0]["limit"] == 2000
 
@@ -494,3 +495,47 @@ def test_subscriptions_sharing_a_priority_say_so_and_the_run_warns():
     assert [w for w in ctx.warnings if "spec.priority" in w] == [
         "MaaSSubscriptions %s/a, %s/b share spec.priority 5: for a caller owning several of them the one with the "
         "largest token limit counts (then the first by namespace/name)" % (TENANT_NS, TENANT_NS)]
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. an invalid CR is dropped alone
+
+
+def test_an_invalid_subscription_does_not_stop_another_teams_limit_changing():
+    cluster = ClusterDouble(installation() + [subscription("team-b", ["llama"], groups=("team-b",), limit=50)])
+    sync(cluster)
+    cluster.add(subscription("basic", ["llama"], limit=2000))
+    cluster.add(subscription("team-b", ["llama"], groups=("team-b,admins",), limit=50))
+
+    result = sync(cluster)
+    assert [(i["kind"], i["name"]) for i in result["invalid"]] == [("MaaSSubscription", "team-b")]
+    assert result["skipped_models"] == []
+    # The AuthPolicy holds the model's subscriptions (groups mode decides at auth time), so it changes too.
+    assert result["updated"] == ["AuthPolicy llm/maas-auth-llama", "TokenRateLimitPolicy llm/maas-trlp-llama"]
+    limits = stored(cluster, TRLP, "maas-trlp-llama", "llm")["spec"]["limits"]
+    assert limits["%s/basic@llm/llama" % TENANT_NS]["rates"][0]["limit"] == 2000
+    assert not any("team-b" in key for key in limits)
+    assert status(cluster, "MaaSSubscription", "team-b")["phase"] == "Failed"
+    assert status(cluster, "MaaSSubscription", "basic")["phase"] == "Active"
+
+
+def test_a_policy_only_an_invalid_cr_still_asks_for_is_kept_as_it_is_and_reported():
+    cluster = ClusterDouble(installation())
+    sync(cluster)
+    before = stored(cluster, TRLP, "maas-trlp-llama", "llm")
+    cluster.add(dict(subscription("basic", ["llama"]), spec=dict(subscription("basic", ["llama"])["spec"], modelRefs=[
+        {"name": "llama", "namespace": "llm", "tokenRateLimits": [{"limit": 5, "window": "9000h"}]}])))
+    cluster.add(access("more", ["llama"], groups=("team-z",)))
+    mark = len(cluster.requests)
+
+    result = sync(cluster)
+    assert [(s["kind"], s["name"]) for s in result["skipped_models"]] == [("TokenRateLimitPolicy", "maas-trlp-llama")]
+    assert "MaaSSubscription %s/basic is invalid" % TENANT_NS in result["skipped_models"][0]["reason"]
+    assert "9000h" in result["invalid"][0]["reason"]
+    assert result["deleted"] == [] and written(cluster, mark, "maas-trlp-llama") == []
+    assert stored(cluster, TRLP, "maas-trlp-llama", "llm") == before
+    assert result["updated"] == ["AuthPolicy llm/maas-auth-llama"]
+    assert status(cluster, "MaaSModelRef", "llama", "llm")["phase"] == "Ready"
+
+    cluster.delete(MAAS, "MaaSSubscription", "basic", TENANT_NS)
+    assert sync(cluster)["deleted"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"]
