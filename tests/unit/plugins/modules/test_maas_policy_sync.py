@@ -320,8 +320,7 @@ def test_a_refused_cr_does_not_hold_back_the_models_it_names():
 
     result = sync(cluster)
     assert result["skipped_models"] == []
-    # The AuthPolicy holds the model's subscriptions (groups mode decides at auth time), so it changes too.
-    assert result["updated"] == ["AuthPolicy llm/maas-auth-llama", "TokenRateLimitPolicy llm/maas-trlp-llama"]
+    assert result["updated"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"]
     limits = stored(cluster, TRLP, "maas-trlp-llama", "llm")["spec"]["limits"]
     assert limits["%s/basic@llm/llama" % TENANT_NS]["rates"][0]["limit"] == 2000
 
