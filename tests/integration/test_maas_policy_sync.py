@@ -128,7 +128,9 @@ def test_deleting_a_subscription_rebuilds_the_trlp_and_the_last_one_removes_it(w
 
     world.plane.kubectl("delete", "maassubscription", "premium", "-n", TENANT_NS)
     rebuilt = world.sync()
-    assert rebuilt["updated"] == [f"TokenRateLimitPolicy {world.ns}/maas-trlp-llama"]
+    # The AuthPolicy lists the model's subscriptions (it chooses one at auth time): it drops premium too.
+    assert rebuilt["updated"] == [f"AuthPolicy {world.ns}/maas-auth-llama", f"TokenRateLimitPolicy {world.ns}/maas-trlp-llama"]
+    assert "premium" not in json.dumps(world.auth("llama")["spec"])
     limits = world.trlp("llama")["spec"]["limits"]
     assert f"{TENANT_NS}/basic@{world.ns}/llama" in limits and f"{TENANT_NS}/premium@{world.ns}/llama" not in limits
     assert world.trlp("llama")["metadata"]["annotations"]["maas.opendatahub.io/producers"] == f"{TENANT_NS}/basic"
@@ -136,6 +138,7 @@ def test_deleting_a_subscription_rebuilds_the_trlp_and_the_last_one_removes_it(w
     world.plane.kubectl("delete", "maassubscription", "basic", "-n", TENANT_NS)
     gone = world.sync()
     assert gone["deleted"] == [f"TokenRateLimitPolicy {world.ns}/maas-trlp-llama"]
+    assert gone["updated"] == [f"AuthPolicy {world.ns}/maas-auth-llama"]
     assert world.trlp("llama") is None
     assert world.auth("llama") is not None
 
