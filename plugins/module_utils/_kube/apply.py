@@ -222,13 +222,15 @@ def fingerprinted(obj, annotation):
     return clean
 
 
+def _annotation(obj, key):
+    return ((obj.get("metadata") or {}).get("annotations") or {}).get(key)
+
+
 def same_fingerprint(desired, live, annotation):
     """Whether `live` was last written from exactly `desired` (both stamped by `fingerprinted`)."""
     if not annotation or live is None:
         return False
-    def digest(obj):
-        return ((obj.get("metadata") or {}).get("annotations") or {}).get(annotation)
-    return digest(desired) is not None and digest(desired) == digest(live)
+    return _annotation(desired, annotation) is not None and _annotation(desired, annotation) == _annotation(live, annotation)
 
 
 def comparable(obj):

@@ -614,7 +614,7 @@ def upstream_trlp(model_name, subscriptions, manager="manager"):
                                     "app.kubernetes.io/component": "token-rate-limit-policy",
                                     "maas.opendatahub.io/model": model_name},
                          "annotations": {"maas.opendatahub.io/subscriptions": subscriptions}},
-            "spec": {"targetRef": {"group": GATEWAY_API.split("/")[0], "kind": "HTTPRoute",
+            "spec": {"targetRef": {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
                                    "name": model_name + "-kserve-route"},
                      "limits": {"models-as-a-service-gold-%s-tokens" % model_name: {
                          "rates": [{"limit": 7, "window": "1m"}], "counters": [{"expression": "auth.identity.userid"}]}}}}
