@@ -221,8 +221,24 @@ deleted:
   elements: str
 drifted:
   description:
-    - Objects whose fields someone else had changed (by hand, or another applier whose fields
-      O(force_conflicts) took back) and that were put back.
+    - Objects that differed from what this module last applied for a reason the CRs did not cause
+      and that were put back. That is a field changed or removed by hand (C(kubectl edit), C(patch)), a
+      field another applier held that O(force_conflicts) took back, or a field someone added under the
+      C(spec) of a generated object, which is removed (the whole C(spec) of the generated kinds but
+      Services is ours).
+    - Every object written carries the annotation C(maas.opendatahub.io/applied-digest), the digest of
+      what was applied; the first run after an upgrade adds it to each generated object once.
+  returned: always
+  type: list
+  elements: str
+adopted:
+  description:
+    - Objects the reference (Go) controller had written (its C(app.kubernetes.io/managed-by) and
+      C(part-of) labels or its C(maas.opendatahub.io/auth-policies) / C(subscriptions) annotation, no
+      C(maas.opendatahub.io/producers)) that this run took over. They are applied with force whatever
+      field manager wrote them, and everything it had set under C(spec) that this module does not set is removed.
+    - Also counted in C(updated). The reference controller's objects that no CR produces any more are
+      pruned; its bare producer names (early releases) are read as that name in each of O(allowed_namespaces).
   returned: always
   type: list
   elements: str
@@ -294,7 +310,7 @@ summary:
   description: Counts for C(set_stats) and AWX.
   returned: always
   type: dict
-  sample: {created: 2, updated: 0, deleted: 1, unchanged: 40, drifted: 0, skipped_models: 0, invalid: 0,
+  sample: {created: 2, updated: 0, deleted: 1, unchanged: 40, drifted: 0, adopted: 0, skipped_models: 0, invalid: 0,
            conflicts: 0, status_updated: 3, models_converged: 20, models_failed: 0}
 diff:
   description:

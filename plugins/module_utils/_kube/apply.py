@@ -13,6 +13,13 @@ Conflicts: when someone edited a field we own with an imperative update (kubectl
 replace), the edit is drift and the next run takes the field back. When another *applier* owns the
 field, that is a real disagreement between two declarative owners; it fails unless force_conflicts,
 and a field taken over is drift too (someone else had changed the object).
+
+Optionally (`fingerprint`) every object is stamped with an annotation holding the digest of what is
+applied, so that a later write whose desired object has the same digest can only be putting back
+what someone else changed, removals included: drift. And for the kinds whose whole `spec` we own
+(`owns_spec`), fields under `spec` that other managers added are removed after the apply with one
+JSON patch (guarded by resourceVersion), which also drops those managers' claims on `spec`, so that
+a field the server defaults again is not taken for a foreign one on the next run.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -116,15 +123,114 @@ def fields_no_longer_desired(fields, desired, path=""):
     return missing
 
 
-def write_reason(desired, live, field_manager):
-    """Why `desired` must be applied over `live`, or None when applying would change nothing."""
+def write_reason(desired, live, field_manager, owns_spec=False):
+    """Why `desired` must be applied over `live`, or None when applying would change nothing.
+    `owns_spec`: fields other managers added under `spec` are a reason too."""
     if live is None:
         return "created"
     if not is_subset(desired, live):
         return "differs"
     if fields_no_longer_desired(owned_fields(live, field_manager), desired):
         return "fields removed"
+    if owns_spec and foreign_spec_paths(live, field_manager, desired):
+        return "foreign fields"
     return None
+
+
+def _foreign_entries(obj, field_manager):
+    return [e for e in (obj or {}).get("metadata", {}).get("managedFields") or []
+            if e.get("manager") != field_manager and not e.get("subresource")]
+
+
+def _extra_paths(fields, desired, path):
+    """The topmost map keys `fields` (a fieldsV1 tree) holds that `desired` does not set. List items
+    are not followed: the lists of the kinds we own whole are atomic, so applying replaces them."""
+    extra = []
+    for key, sub in sorted(fields.items()):
+        if not key.startswith("f:"):
+            continue
+        name = key[2:]
+        if not isinstance(desired, dict) or name not in desired:
+            extra.append(path + (name,))
+        elif sub:
+            extra.extend(_extra_paths(sub, desired[name], path + (name,)))
+    return extra
+
+
+def _value_at(obj, path):
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj:
+            return None, False
+        obj = obj[key]
+    return obj, True
+
+
+def foreign_spec_paths(live, field_manager, desired):
+    """Paths under `spec` (tuples of keys) that other managers set in `live` and `desired` does not."""
+    paths = set()
+    for entry in _foreign_entries(live, field_manager):
+        tree = (entry.get("fieldsV1") or {}).get("f:spec") or {}
+        paths.update(_extra_paths(tree, desired.get("spec") or {}, ("spec",)))
+    return sorted(p for p in paths if _value_at(live, p)[1] and not any(p[:n] in paths for n in range(1, len(p))))
+
+
+def _pointer(path):
+    return "".join("/" + str(key).replace("~", "~0").replace("/", "~1") for key in path)
+
+
+def _without_spec_claims(entries, field_manager):
+    """managedFields with other managers' claims on `spec` dropped (and entries left empty)."""
+    kept = []
+    for entry in entries:
+        if entry.get("manager") != field_manager and not entry.get("subresource"):
+            fields = {k: v for k, v in (entry.get("fieldsV1") or {}).items() if k != "f:spec"}
+            if not [k for k in fields if k != "."]:
+                continue
+            entry = dict(entry, fieldsV1=fields)
+        kept.append(entry)
+    return kept
+
+
+def spec_cleanup_patch(stored, field_manager, paths, resource_version):
+    """The JSON patch giving the object the spec of `stored` without `paths` and dropping other
+    managers' claims on spec, applied only if the object is still at `resource_version`. The whole
+    spec is written, so that a dry run against the object before the apply checks the final spec."""
+    entries = stored.get("metadata", {}).get("managedFields") or []
+    return [{"op": "test", "path": "/metadata/resourceVersion", "value": resource_version},
+            {"op": "replace", "path": "/spec", "value": without_paths(stored, paths)["spec"]},
+            {"op": "replace", "path": "/metadata/managedFields", "value": _without_spec_claims(entries, field_manager)}]
+
+
+def without_paths(obj, paths):
+    """A copy of `obj` without `paths` (tuples of keys)."""
+    clean = copy.deepcopy(obj)
+    for path in paths:
+        parent, found = _value_at(clean, path[:-1])
+        if found and isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    return clean
+
+
+def fingerprinted(obj, annotation):
+    """`obj` with `annotation` holding the digest of `obj` (without it): equal for equal objects."""
+    clean = copy.deepcopy(obj)
+    annotations = clean.setdefault("metadata", {}).get("annotations") or {}
+    annotations.pop(annotation, None)
+    text = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    annotations[annotation] = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    clean["metadata"]["annotations"] = dict(sorted(annotations.items()))
+    return clean
+
+
+def _annotation(obj, key):
+    return ((obj.get("metadata") or {}).get("annotations") or {}).get(key)
+
+
+def same_fingerprint(desired, live, annotation):
+    """Whether `live` was last written from exactly `desired` (both stamped by `fingerprinted`)."""
+    if not annotation or live is None:
+        return False
+    return _annotation(desired, annotation) is not None and _annotation(desired, annotation) == _annotation(live, annotation)
 
 
 def comparable(obj):
@@ -239,6 +345,7 @@ def summarize_errors(errors, examples=3):
 class ApplyResult(object):
     def __init__(self):
         self.created, self.updated, self.unchanged, self.deleted, self.reverted, self.diff = [], [], [], [], [], []
+        self.adopted = []
         self.errors, self.warnings, self.objects, self.failed_groups = [], [], {}, {}
 
     def fail(self, key, message):
@@ -270,18 +377,27 @@ def live_objects(cluster, objects, with_objects=False):
 
 
 def apply_objects(cluster, objects, field_manager, force_conflicts=False, check_mode=False, want_diff=False,
-                  live=None, wait_timeout=60.0, create_only=False, group=None, prune=()):
+                  live=None, wait_timeout=60.0, create_only=False, group=None, prune=(), ownership=None):
     """Apply `objects`; returns an ApplyResult. Nothing is written unless every object that needs
     writing passes a server-side dry run first (within each tier: Namespaces/CRDs, then the rest).
     `live` ({identity: object}) is what the caller listed; without it every object is read with a GET.
 
     All or nothing, or per group with `group` (object -> key): an object the server refuses fails its
     group, whose other objects are then neither written nor deleted, and every other group is written
-    (`failed_groups`: {key: [message]}). `prune`: live objects to delete after the applies, in groups."""
+    (`failed_groups`: {key: [message]}). `prune`: live objects to delete after the applies, in groups.
+
+    `ownership` (all optional): {"fingerprint": annotation stamped with each object's digest, "owns_spec":
+    object -> whether its whole spec is ours, "adopt": identities taken over (applied with force) from
+    a previous owner, which is not drift}."""
     result = ApplyResult()
     key_of = group or (lambda obj: None)
+    ownership = ownership or {}
     settings = {"field_manager": field_manager, "force_conflicts": force_conflicts, "check_mode": check_mode,
-                "want_diff": want_diff, "create_only": create_only, "key_of": key_of}
+                "want_diff": want_diff, "create_only": create_only, "key_of": key_of,
+                "fingerprint": ownership.get("fingerprint"), "owns_spec": ownership.get("owns_spec") or (lambda o: False),
+                "adopt": set(ownership.get("adopt") or ())}
+    if settings["fingerprint"]:
+        objects = [fingerprinted(o, settings["fingerprint"]) for o in objects]
     for tier, doomed in zip(sort_for_apply(objects), ([], list(prune))):
         tier_live = live
         if live is None and _alive(tier + doomed, result, key_of):
@@ -307,7 +423,7 @@ def _pending(tier, tier_live, settings, result):
     for obj in tier:
         current = tier_live.get(identity(obj))
         if (settings["create_only"] and current is not None) or \
-                write_reason(obj, current, settings["field_manager"]) is None:
+                write_reason(obj, current, settings["field_manager"], settings["owns_spec"](obj)) is None:
             result.unchanged.append(ref(obj))
             result.objects[identity(obj)] = current
         else:
@@ -343,7 +459,7 @@ def _dry_run_then_write(cluster, ops, settings, result):
 def _run_op(cluster, op, settings, dry_run):
     verb, obj, current = op
     if verb == "apply":
-        return _apply_one(cluster, (obj, current), settings["field_manager"], settings["force_conflicts"], dry_run)
+        return _apply_and_clean(cluster, (obj, current), settings, dry_run)
     meta = obj["metadata"]
     return cluster.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), dry_run=dry_run)
 
@@ -360,13 +476,32 @@ def _without_missing_namespaces(ops, dry, result):
         obj = op[1]
         if op[0] == "apply" and namespace_missing(outcome[1], obj["metadata"].get("namespace")):
             missing.setdefault(obj["metadata"]["namespace"], []).append(ref(obj))
-            outcome = (obj, False), None
+            outcome = (obj, False, False), None
         outcomes.append(outcome)
     for namespace, refs in sorted(missing.items()):
         shown = ", ".join(refs[:3]) + (" and %d more" % (len(refs) - 3) if len(refs) > 3 else "")
         result.warnings.append("namespace %s does not exist yet: check mode reports %s as created without a "
                                "server-side dry run" % (namespace, shown))
     return outcomes
+
+
+def _apply_and_clean(cluster, pair, settings, dry_run):
+    """Apply, then (for a kind whose spec is ours) remove what other managers added under spec:
+    (stored object, whether fields were taken from an imperative owner, whether any were removed)."""
+    obj, current = pair
+    force = settings["force_conflicts"] or identity(obj) in settings["adopt"]
+    stored, forced = _apply_one(cluster, pair, settings["field_manager"], force, dry_run)
+    paths = foreign_spec_paths(stored, settings["field_manager"], obj) if settings["owns_spec"](obj) else []
+    if not paths or current is None:
+        return stored, forced, False
+    version = (current if dry_run else stored)["metadata"].get("resourceVersion")
+    meta = obj["metadata"]
+    cleaned = cluster.patch(obj["apiVersion"], obj["kind"], meta["name"],
+                            spec_cleanup_patch(stored, settings["field_manager"], paths, version),
+                            namespace=meta.get("namespace"), patch_type="json", dry_run=dry_run,
+                            field_manager=settings["field_manager"])
+    # A dry run patched the object as it was before the (dry-run) apply: only its spec is the outcome.
+    return (dict(stored, spec=cleaned.get("spec")) if dry_run else cleaned), forced, True
 
 
 def _apply_one(cluster, pair, field_manager, force_conflicts, dry_run):
@@ -393,13 +528,16 @@ def _record_op(result, op, value, settings):
         if settings["want_diff"] and value:
             result.diff.append(diff_entry(current, None))
         return
-    stored, forced = value
+    stored, forced, cleaned = value
     result.objects[identity(obj)] = stored
     changed = current is None or (comparable(stored) != comparable(current) if settings["check_mode"] else
                                   stored["metadata"].get("resourceVersion") != current["metadata"].get("resourceVersion"))
     (result.created if current is None else result.updated if changed else result.unchanged).append(name)
-    forced = forced or (settings["force_conflicts"] and fields_taken_over(current, stored, settings["field_manager"]))
-    if forced and changed:
+    if identity(obj) in settings["adopt"]:
+        if changed:
+            result.adopted.append(name)
+    elif changed and (forced or cleaned or same_fingerprint(obj, current, settings["fingerprint"])
+                      or (settings["force_conflicts"] and fields_taken_over(current, stored, settings["field_manager"]))):
         result.reverted.append(name)
     if settings["want_diff"] and changed:
         result.diff.append(diff_entry(current, stored))

@@ -41,6 +41,11 @@ SUBSCRIPTIONS_ANNOTATION = MAAS_GROUP + "/subscriptions"
 AUTH_POLICIES_ANNOTATION = MAAS_GROUP + "/auth-policies"
 # An object labelled or annotated with this key set to "false" is never written nor deleted.
 OPT_OUT_KEY = "opendatahub.io/managed"
+# The digest of what maas_policy_sync last applied to an object: a later write of the same digest can
+# only be putting back what someone else changed, so it is drift.
+APPLIED_DIGEST_ANNOTATION = MAAS_GROUP + "/applied-digest"
+# The part-of labels of the reference controller's per-model AuthPolicies and TokenRateLimitPolicies.
+UPSTREAM_PART_OF = ("maas-auth-policy", "maas-subscription")
 
 # Annotations on an ExternalModel that say how to reach the provider.
 EXTERNAL_PORT_ANNOTATION = MAAS_GROUP + "/port"
@@ -75,6 +80,9 @@ DESTINATION_RULE = ("networking.istio.io/v1", "DestinationRule")
 BACKEND_TLS_POLICY = (GATEWAY_API_GROUP + "/v1", "BackendTLSPolicy")
 GENERATED_KINDS = (AUTH_POLICY, TOKEN_RATE_LIMIT_POLICY, RATE_LIMIT_POLICY, HTTPROUTE, SERVICE,
                    DESTINATION_RULE, BACKEND_TLS_POLICY)
+# The generated kinds whose whole spec is ours: what anyone else adds under it is removed. Not
+# Service, whose spec the API server and other controllers also fill in.
+SPEC_OWNED_KINDS = tuple(kind for _version, kind in GENERATED_KINDS if kind != SERVICE[1])
 
 
 def ref(namespace, name):

@@ -23,7 +23,15 @@ Ownership rules:
   policies are kept as they are until it is fixed;
 - a kept object (a model's policy that only invalid CRs still ask for) is neither applied nor
   pruned either, while the rest of its model converges;
-- pruning considers only our objects that also carry the producers annotation.
+- pruning considers only our objects that also carry a producers list: our producers annotation,
+  or on an object the reference controller wrote, its `auth-policies` / `subscriptions` annotation;
+- the reference controller's objects (our managed-by label, its part-of label or annotation, no
+  producers annotation of ours) are adopted: applied with force, so no conflict with its field
+  manager stops the first run, and what it set under `spec` that we do not is removed.
+
+The reference controller's early releases list bare CR names (`gold`); a bare name stands for a CR of
+that name in each namespace this run honours MaaSAuthPolicies and MaaSSubscriptions from (the
+allowed namespaces), since those are where its CRs can be.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,14 +41,19 @@ __metaclass__ = type
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import identity
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import ref as object_ref
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    AUTH_POLICIES_ANNOTATION,
     AUTH_POLICY,
     MANAGED_BY_LABEL,
+    MODEL_LABEL,
+    MODEL_NAMESPACE_LABEL,
     OPT_OUT_KEY,
+    PART_OF_LABEL,
     PRODUCERS_ANNOTATION,
+    SUBSCRIPTIONS_ANNOTATION,
     TIER_USAGE,
     TOKEN_RATE_LIMIT_POLICY,
+    UPSTREAM_PART_OF,
     meta,
-    model_of,
     namespace_name,
     ref,
 )
@@ -73,8 +86,13 @@ def honoured_resources(resources, tenant_namespace, allowed_namespaces) -> dict:
 
 
 def group_of(obj) -> str:
-    """The group a generated object is applied and pruned with: its model, or GATEWAY_GROUP."""
-    return model_of(obj) or GATEWAY_GROUP
+    """The group a generated object is applied and pruned with: its model, or GATEWAY_GROUP. The
+    model's namespace is the object's own when the label is missing (the reference controller's
+    early objects carry only the model label)."""
+    found = meta(obj).get("labels") or {}
+    if not found.get(MODEL_LABEL):
+        return GATEWAY_GROUP
+    return ref(found.get(MODEL_NAMESPACE_LABEL) or namespace_name(obj)[0], found[MODEL_LABEL])
 
 
 def is_tier_policy(obj) -> bool:
@@ -90,24 +108,48 @@ def is_ours(obj, managed_by) -> bool:
     return (meta(obj).get("labels") or {}).get(MANAGED_BY_LABEL) == managed_by
 
 
-def _prunable(obj, managed_by, held, keep_tiers) -> bool:
-    # Without the producers annotation an object predates this collection's bookkeeping: keep it.
-    return (is_ours(obj, managed_by) and not is_opted_out(obj)
-            and bool((meta(obj).get("annotations") or {}).get(PRODUCERS_ANNOTATION))
+def producers_of(obj, namespaces) -> list:
+    """The CRs (`ns/name`) that produced a generated object: our producers annotation, else the
+    reference controller's list, a bare name standing for that name in each of `namespaces`."""
+    annotations = meta(obj).get("annotations") or {}
+    text = annotations.get(PRODUCERS_ANNOTATION)
+    if text is None:
+        text = annotations.get(AUTH_POLICIES_ANNOTATION) or annotations.get(SUBSCRIPTIONS_ANNOTATION) or ""
+    found = set()
+    for item in (part.strip() for part in str(text).split(",")):
+        if item:
+            found.update([item] if "/" in item else [ref(ns, item) for ns in namespaces])
+    return sorted(found)
+
+
+def is_upstream_object(obj, managed_by) -> bool:
+    """An object the reference controller wrote: our managed-by label, its part-of label or producer
+    annotation, and no producers annotation of ours."""
+    annotations, found = meta(obj).get("annotations") or {}, meta(obj).get("labels") or {}
+    return (is_ours(obj, managed_by) and PRODUCERS_ANNOTATION not in annotations
+            and (found.get(PART_OF_LABEL) in UPSTREAM_PART_OF
+                 or AUTH_POLICIES_ANNOTATION in annotations or SUBSCRIPTIONS_ANNOTATION in annotations))
+
+
+def _prunable(obj, managed_by, held, keep_tiers, namespaces) -> bool:
+    # Without a producers list an object predates this collection's bookkeeping: keep it.
+    return (is_ours(obj, managed_by) and not is_opted_out(obj) and bool(producers_of(obj, namespaces))
             and group_of(obj) not in held and not (keep_tiers and is_tier_policy(obj)))
 
 
-def plan(desired, live, managed_by, held=(), keep_tiers=False, kept=()) -> dict:
+def plan(desired, live, managed_by, held=(), keep_tiers=False, kept=(), namespaces=()) -> dict:
     """Split the work. `live` maps identity -> object for every live object of the generated kinds;
     the objects of the `held` groups are neither applied nor pruned, nor are the `kept` objects
-    (identities); `keep_tiers`: this run does not manage the tier policies, so they are never pruned.
+    (identities); `keep_tiers`: this run does not manage the tier policies, so they are never pruned;
+    `namespaces`: where the reference controller's bare producer names are looked for.
 
-    Returns {"apply": [...], "prune": [...], "opted_out": [...], "foreign": [...]} where `apply` are
-    desired objects to hand to the batch apply, `prune` live objects to delete, `opted_out` and
-    `foreign` refs of desired objects left alone (opted out; existing without our label)."""
+    Returns {"apply": [...], "prune": [...], "opted_out": [...], "foreign": [...], "adopt": {...}}
+    where `apply` are desired objects to hand to the batch apply, `prune` live objects to delete,
+    `opted_out` and `foreign` refs of desired objects left alone (opted out; existing without our
+    label) and `adopt` the identities of the reference controller's objects that `apply` takes over."""
     held = set(held)
     wanted = {identity(o) for o in desired}
-    result = {"apply": [], "prune": [], "opted_out": [], "foreign": []}
+    result = {"apply": [], "prune": [], "opted_out": [], "foreign": [], "adopt": set()}
     for obj in desired:
         current = live.get(identity(obj))
         if group_of(obj) in held:
@@ -118,8 +160,10 @@ def plan(desired, live, managed_by, held=(), keep_tiers=False, kept=()) -> dict:
             result["foreign"].append(object_ref(obj))
         else:
             result["apply"].append(obj)
+            if current is not None and is_upstream_object(current, managed_by):
+                result["adopt"].add(identity(obj))
     for key in sorted(live, key=lambda k: tuple(str(p) for p in k)):
-        if key not in wanted and key not in kept and _prunable(live[key], managed_by, held, keep_tiers):
+        if key not in wanted and key not in kept and _prunable(live[key], managed_by, held, keep_tiers, namespaces):
             result["prune"].append(live[key])
     return result
 

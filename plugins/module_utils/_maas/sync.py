@@ -30,6 +30,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.gateway im
     missing_gateway_error,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
+    APPLIED_DIGEST_ANNOTATION,
     AUTH_POLICY,
     BACKEND_TLS_POLICY,
     GENERATED_KINDS,
@@ -37,6 +38,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     KSERVE_ROUTE_SELECTOR,
     MAAS_API_VERSION,
     MAAS_KINDS,
+    SPEC_OWNED_KINDS,
     ref,
     split_ref,
 )
@@ -120,11 +122,15 @@ def _live(lists, desired) -> dict:
     return {identity(obj): obj for kind in GENERATED_KINDS for obj in lists[kind] or []}
 
 
+def allowed_namespaces(params) -> list:
+    """Where MaaSAuthPolicies and MaaSSubscriptions count: allowed_namespaces, else the tenant's."""
+    allowed = params["allowed_namespaces"]
+    return [params["tenant_namespace"]] if allowed is None else list(allowed)
+
+
 def trusted(params, resources) -> dict:
     """ownership.honoured_resources with the module's tenant namespace and allowed namespaces."""
-    allowed = params["allowed_namespaces"]
-    return honoured_resources(resources, params["tenant_namespace"],
-                              [params["tenant_namespace"]] if allowed is None else allowed)
+    return honoured_resources(resources, params["tenant_namespace"], allowed_namespaces(params))
 
 
 def gateway_error(cluster, gateway, params, parsed):
@@ -186,9 +192,11 @@ def _now() -> str:
 
 def _apply(cluster, params, context, work, live, failed) -> tuple:
     """Apply and prune per group; (ApplyResult, {group: why} of every group not converged)."""
+    ownership = {"fingerprint": APPLIED_DIGEST_ANNOTATION, "owns_spec": lambda obj: obj["kind"] in SPEC_OWNED_KINDS,
+                 "adopt": work["adopt"]}
     applied = apply_objects(cluster, work["apply"], params["field_manager"], force_conflicts=params["force_conflicts"],
                             check_mode=context.check_mode, want_diff=context.diff, live=live, group=group_of,
-                            prune=work["prune"] if params["prune"] else [])
+                            prune=work["prune"] if params["prune"] else [], ownership=ownership)
     for warning in applied.warnings:
         context.warn(warning)
     failed = dict(failed)
@@ -213,14 +221,14 @@ def _result(translation, invalid, work, applied, outcome, diff) -> dict:
     result = {
         "changed": applied.changed or bool(outcome["status_updated"]),
         "created": applied.created, "updated": applied.updated, "unchanged": applied.unchanged,
-        "deleted": applied.deleted, "drifted": applied.reverted,
+        "deleted": applied.deleted, "drifted": applied.reverted, "adopted": applied.adopted,
         "skipped_models": translation["skipped"], "invalid": invalid, "failed_models": models["failed"],
         "missing_models": translation["missing_models"], "conflicts": outcome["conflicts"],
         "left_alone": sorted(work["opted_out"] + work["foreign"]), "status_updated": outcome["status_updated"],
     }
     result["summary"] = {
         "created": len(applied.created), "updated": len(applied.updated), "unchanged": len(applied.unchanged),
-        "deleted": len(applied.deleted), "drifted": len(applied.reverted),
+        "deleted": len(applied.deleted), "drifted": len(applied.reverted), "adopted": len(applied.adopted),
         "skipped_models": len(translation["skipped"]), "invalid": len(invalid), "conflicts": len(outcome["conflicts"]),
         "status_updated": len(outcome["status_updated"]), "models_converged": models["converged"],
         "models_failed": len(models["failed"]),
@@ -265,7 +273,7 @@ def run(params, context) -> dict:
     live = _live(lists, translation["objects"])
     held, failed = held_groups(translation, parsed, gateway, error)
     work = plan(translation["objects"], live, options["managed_by"], held, keep_tiers=params["tiers"] is None,
-                kept=kept_objects(translation))
+                kept=kept_objects(translation), namespaces=allowed_namespaces(params))
     applied, failed = _apply(cluster, params, context, work, live, failed)
 
     routes = dict(resolved["routes"])

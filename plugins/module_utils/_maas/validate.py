@@ -88,6 +88,18 @@ def _check_dns_label(kind, ns, name, path, value) -> str:
     return value
 
 
+def _check_model_name(kind, ns, name, path, value) -> str:
+    """A model's name: a DNS-1123 subdomain (`qwen3.v2`, as upstream allows) of at most 63 characters,
+    since it is also the value of the model label."""
+    if not isinstance(value, str) or not value:
+        _fail_missing(kind, ns, name, path, "must be a non-empty string")
+    if len(value) > 63 or not DNS_SUBDOMAIN.match(value):
+        _fail(kind, ns, name, path, value,
+              "must be a DNS-1123 subdomain of at most 63 characters (lower-case letters, digits, '-' and '.', "
+              "each dot-separated part starting and ending with a letter or digit)")
+    return value
+
+
 def _check_identity(obj, kind) -> tuple:
     """Namespace and name of a CR; both end up in object names, labels and CEL literals."""
     ns, name = namespace_name(obj)
@@ -137,7 +149,7 @@ def _check_model_refs(kind, ns, name, refs, with_limits) -> list:
         if not isinstance(model_ref, dict):
             _fail(kind, ns, name, path, model_ref, "must be a mapping with name and namespace")
         model = (_check_dns_label(kind, ns, name, path + ".namespace", model_ref.get("namespace")),
-                 _check_dns_label(kind, ns, name, path + ".name", model_ref.get("name")))
+                 _check_model_name(kind, ns, name, path + ".name", model_ref.get("name")))
         if model in first_index:
             # Which entry would count is a guess the author should not have to make.
             _fail_field(kind, ns, name, path, "duplicates spec.modelRefs[%d] (%s)" % (first_index[model], ref(*model)))
@@ -205,7 +217,7 @@ def parse_model_ref(obj) -> dict:
     endpoint or None), producer}."""
     kind = "MaaSModelRef"
     ns, name = _check_identity(obj, kind)
-    _check_dns_label(kind, ns, name, "metadata.name", name)
+    _check_model_name(kind, ns, name, "metadata.name", name)
     spec = _spec(obj, kind, ns, name)
     model_ref = spec.get("modelRef")
     if not isinstance(model_ref, dict):

@@ -8,12 +8,17 @@ from ansible_collections.modelserving.maas.plugins.module_utils._kube.apply impo
     diff_entry,
     fields_taken_over,
     fields_no_longer_desired,
+    fingerprinted,
+    foreign_spec_paths,
     is_subset,
     only_imperative_owners,
     redacted,
+    same_fingerprint,
     sort_for_apply,
+    spec_cleanup_patch,
     summarize_errors,
     validate_shape,
+    without_paths,
     write_reason,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError, identity, namespace_missing
@@ -295,3 +300,45 @@ def test_only_fields_another_manager_lost_are_a_take_over():
     assert fields_taken_over(before, kept, MANAGER) is False  # a status another wrote meanwhile is not ours to take
     assert fields_taken_over(before, taken, MANAGER) is True
     assert fields_taken_over(None, taken, MANAGER) is False
+
+
+# ---------------------------------------------------------------------------------------------
+# a spec we own whole; what we last applied
+
+
+def policy_edited_by(manager, spec, fields):
+    return {"apiVersion": "kuadrant.io/v1", "kind": "AuthPolicy", "spec": spec,
+            "metadata": {"name": "p", "namespace": "n", "resourceVersion": "9", "managedFields": [
+                {"manager": MANAGER, "operation": "Apply", "fieldsV1": {"f:spec": {"f:a": {}}}},
+                {"manager": manager, "operation": "Update", "fieldsV1": fields}]}}
+
+
+def test_fields_another_manager_added_under_spec_are_foreign_but_shared_ones_are_not():
+    live = policy_edited_by("kubectl-edit", {"a": 1, "rules": {"x": {"b": 2}, "extra": {"c": 3}}},
+                            {"f:metadata": {"f:labels": {}},
+                             "f:spec": {"f:a": {}, "f:rules": {"f:x": {"f:b": {}}, "f:extra": {"f:c": {}}}}})
+    desired = {"spec": {"a": 1, "rules": {"x": {"b": 2}}}}
+    assert foreign_spec_paths(live, MANAGER, desired) == [("spec", "rules", "extra")]
+    assert write_reason(desired, live, MANAGER) is None
+    assert write_reason(desired, live, MANAGER, owns_spec=True) == "foreign fields"
+
+
+def test_the_cleanup_patch_writes_the_spec_without_them_and_drops_the_other_managers_claims_on_spec():
+    live = policy_edited_by("kubectl-edit", {"a": 1, "x/y": 2}, {"f:metadata": {"f:labels": {}}, "f:spec": {"f:x/y": {}}})
+    ops = spec_cleanup_patch(live, MANAGER, [("spec", "x/y")], "9")
+    assert ops[:2] == [{"op": "test", "path": "/metadata/resourceVersion", "value": "9"},
+                       {"op": "replace", "path": "/spec", "value": {"a": 1}}]
+    assert ops[2]["value"][1]["fieldsV1"] == {"f:metadata": {"f:labels": {}}}
+    only_spec = policy_edited_by("kubectl-patch", {"x": 2}, {"f:spec": {"f:x": {}}})
+    assert [e["manager"] for e in spec_cleanup_patch(only_spec, MANAGER, [("spec", "x")], "9")[2]["value"]] == [MANAGER]
+    assert without_paths({"spec": {"a": {"b": 1, "c": 2}}}, [("spec", "a", "b"), ("spec", "gone", "x")]) == {
+        "spec": {"a": {"c": 2}}}
+
+
+def test_the_fingerprint_is_the_same_for_the_same_object_whatever_was_stamped_before():
+    obj = {"metadata": {"name": "p", "annotations": {"z": "1"}}, "spec": {"a": 1}}
+    first = fingerprinted(obj, "example.com/digest")
+    assert fingerprinted(first, "example.com/digest") == first
+    assert same_fingerprint(first, first, "example.com/digest")
+    assert not same_fingerprint(first, fingerprinted(dict(obj, spec={"a": 2}), "example.com/digest"), "example.com/digest")
+    assert not same_fingerprint(first, obj, "example.com/digest") and not same_fingerprint(first, first, None)

@@ -7,6 +7,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.ownership 
     group_of,
     honoured_resources,
     plan,
+    producers_of,
 )
 
 OURS = "maas-controller"
@@ -57,9 +58,58 @@ def test_objects_without_the_producers_annotation_are_not_pruned():
 def test_objects_of_a_held_model_are_neither_applied_nor_pruned():
     orphan, wanted = policy("maas-trlp-llama"), policy("maas-auth-llama", kind="AuthPolicy")
     assert plan([wanted], live_map(orphan), OURS, held=["llm/other"]) == {
-        "apply": [wanted], "prune": [orphan], "opted_out": [], "foreign": []}
+        "apply": [wanted], "prune": [orphan], "opted_out": [], "foreign": [], "adopt": set()}
     assert plan([wanted], live_map(orphan), OURS, held=["llm/llama"]) == {
-        "apply": [], "prune": [], "opted_out": [], "foreign": []}
+        "apply": [], "prune": [], "opted_out": [], "foreign": [], "adopt": set()}
+
+
+def test_a_kept_policy_is_not_pruned_while_the_rest_of_its_model_is():
+    kept, orphan = policy("maas-trlp-llama"), policy("maas-auth-llama", kind="AuthPolicy")
+    work = plan([], live_map(kept, orphan), OURS, kept={identity(kept)})
+    assert work["prune"] == [orphan]
+
+
+def upstream(name, model="qwen3", annotation=("maas.opendatahub.io/subscriptions", "gold,free"), era_a=True,
+             part_of="maas-subscription"):
+    obj = policy(name, model=model, producers=None)
+    obj["metadata"]["labels"]["app.kubernetes.io/part-of"] = part_of
+    if era_a:
+        del obj["metadata"]["labels"]["maas.opendatahub.io/model-namespace"]
+    obj["metadata"]["annotations"][annotation[0]] = annotation[1]
+    return obj
+
+
+def test_the_reference_controllers_objects_are_adopted_and_their_orphans_pruned():
+    theirs, orphan = upstream("maas-trlp-qwen3"), upstream("maas-trlp-old", model="old")
+    ours = policy("maas-trlp-qwen3", model="qwen3")
+    work = plan([ours], live_map(theirs, orphan), OURS, namespaces=["models-as-a-service"])
+    assert work["apply"] == [ours] and work["adopt"] == {identity(ours)}
+    assert work["prune"] == [orphan]
+    assert group_of(orphan) == "llm/old"
+
+
+def test_bare_upstream_producer_names_stand_for_that_name_in_each_allowed_namespace():
+    era_a = upstream("maas-auth-qwen3", annotation=("maas.opendatahub.io/auth-policies", "team-a"),
+                     part_of="maas-auth-policy")
+    era_b = upstream("maas-trlp-qwen3", annotation=("maas.opendatahub.io/subscriptions", "t/gold, u/free"), era_a=False)
+    assert producers_of(era_a, ["a", "b"]) == ["a/team-a", "b/team-a"]
+    assert producers_of(era_b, []) == ["t/gold", "u/free"]
+    assert producers_of(policy("x", producers="m/s"), []) == ["m/s"]
+    # Bare names without any namespace to read CRs from name nothing: such an object is kept.
+    assert plan([], live_map(era_a), OURS, namespaces=[])["prune"] == []
+
+
+def test_only_labelled_upstream_objects_are_adopted():
+    unlabelled = upstream("maas-trlp-qwen3")
+    del unlabelled["metadata"]["labels"]["app.kubernetes.io/managed-by"]
+    opted_out = upstream("maas-trlp-qwen3")
+    opted_out["metadata"]["labels"]["opendatahub.io/managed"] = "false"
+    ours = policy("maas-trlp-qwen3", model="qwen3")
+    assert plan([ours], live_map(unlabelled), OURS)["foreign"] == ["TokenRateLimitPolicy llm/maas-trlp-qwen3"]
+    assert plan([ours], live_map(opted_out), OURS)["opted_out"] == ["TokenRateLimitPolicy llm/maas-trlp-qwen3"]
+    assert plan([], live_map(unlabelled), OURS, namespaces=["m"])["prune"] == []
+    assert plan([], live_map(opted_out), OURS, namespaces=["m"])["prune"] == []
+    assert plan([ours], live_map(policy("maas-trlp-qwen3", model="qwen3")), OURS)["adopt"] == set()
 
 
 def gateway_policy(name):

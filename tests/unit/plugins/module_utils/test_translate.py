@@ -2,11 +2,12 @@
 
 import copy
 import json
+import re
 
 import pytest
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import TranslationError
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import DNS_SUBDOMAIN, TranslationError
 
 ROUTES = {"llm/qwen3": "qwen3-route", "llm/granite": "granite-route"}
 
@@ -79,15 +80,25 @@ def test_a_bad_token_limit_is_reported_with_its_path(limits, message):
     assert (result["invalid"][0]["namespace"], result["invalid"][0]["name"]) == ("models-as-a-service", "gold")
 
 
+MODEL_NAME_RULE = ("must be a DNS-1123 subdomain of at most 63 characters (lower-case letters, digits, '-' and '.', "
+                   "each dot-separated part starting and ending with a letter or digit)")
+
+
 @pytest.mark.parametrize("cr, message", [
     (policy(groups=(), users=()), "MaaSAuthPolicy models-as-a-service/access: spec.subjects must name at least one group or user"),
     (policy(models=()), "MaaSAuthPolicy models-as-a-service/access: spec.modelRefs must list at least one model"),
     (policy(models=(("llm", "Qwen3"),)),
-     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "Qwen3": must be a DNS-1123 label '
-     "(at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)"),
+     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "Qwen3": ' + MODEL_NAME_RULE),
     (policy(models=(("llm", "qwen3\n"),)),
-     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "qwen3\\n": must be a DNS-1123 label '
+     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "qwen3\\n": ' + MODEL_NAME_RULE),
+    (policy(models=(("llm", "qwen3..v2"),)),
+     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "qwen3..v2": ' + MODEL_NAME_RULE),
+    (policy(models=(("llm", "q" * 61 + ".v2"),)),
+     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].name "%s.v2": ' % ("q" * 61) + MODEL_NAME_RULE),
+    (policy(models=(("llm.x", "qwen3"),)),
+     'MaaSAuthPolicy models-as-a-service/access: spec.modelRefs[0].namespace "llm.x": must be a DNS-1123 label '
      "(at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)"),
+    (model("qwen3.v2-"), 'MaaSModelRef llm/qwen3.v2-: metadata.name "qwen3.v2-": must be a DNS-1123 subdomain'),
     (policy(groups=("",)), 'MaaSAuthPolicy models-as-a-service/access: spec.subjects.groups[0].name "": must be a non-empty string'),
     (policy(groups=("ok", "bad\ud800")), 'MaaSAuthPolicy models-as-a-service/access: spec.subjects.groups[1].name "bad\ud800": '
      "contains an unpaired surrogate U+D800"),
@@ -305,3 +316,18 @@ def test_external_model_cr_wins_over_the_override():
     service = [o for o in result["objects"] if o["kind"] == "Service"][0]
     assert service["spec"]["externalName"] == "llm.internal"
     assert service["spec"]["ports"][0]["port"] == 80
+
+
+def test_a_dotted_model_name_is_valid_and_every_generated_name_and_label_stays_valid():
+    name = "q" * 56 + ".v2"  # 59 characters: within the 63 a label value allows
+    routes = {"llm/qwen3.v2": "qwen3-route", "llm/" + name: "long-route"}
+    refs = [{"namespace": "llm", "name": n, "tokenRateLimits": [{"limit": 10, "window": "1m"}]} for n in ("qwen3.v2", name)]
+    result = generate([model("qwen3.v2"), model(name), policy(models=(("llm", "qwen3.v2"), ("llm", name))),
+                       subscription(refs=refs)], routes=routes)
+    assert result["invalid"] == [] and result["skipped"] == []
+    assert {"AuthPolicy llm/maas-auth-qwen3.v2", "TokenRateLimitPolicy llm/maas-trlp-qwen3.v2",
+            "AuthPolicy llm/maas-auth-" + name} <= set(names(result))
+    label_value = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+    for obj in result["objects"]:
+        assert DNS_SUBDOMAIN.match(obj["metadata"]["name"]) and len(obj["metadata"]["name"]) <= 253
+        assert all(len(v) <= 63 and label_value.match(v) for v in obj["metadata"]["labels"].values())

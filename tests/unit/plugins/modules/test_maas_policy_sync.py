@@ -538,3 +538,101 @@ def test_a_policy_only_an_invalid_cr_still_asks_for_is_kept_as_it_is_and_reporte
 
     cluster.delete(MAAS, "MaaSSubscription", "basic", TENANT_NS)
     assert sync(cluster)["deleted"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. drift: whatever the CRs did not cause, removals and additions included
+
+
+BASIC = "%s/basic@llm/llama" % TENANT_NS
+
+
+def hand_patch(cluster, kind, name, ops):
+    cluster.patch(kind[0], kind[1], name, ops, namespace="llm", patch_type="json", field_manager="kubectl-patch")
+    return stored(cluster, kind, name, "llm")
+
+
+def test_a_field_removed_by_hand_is_put_back_and_counted_as_drift():
+    cluster = ClusterDouble(installation())
+    sync(cluster)
+    edited = hand_patch(cluster, TRLP, "maas-trlp-llama",
+                        [{"op": "remove", "path": "/spec/limits/%s/counters" % BASIC.replace("/", "~1")}])
+    assert "counters" not in edited["spec"]["limits"][BASIC]
+
+    result = sync(cluster)
+    assert result["drifted"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"]
+    assert result["summary"]["drifted"] == 1
+    assert stored(cluster, TRLP, "maas-trlp-llama", "llm")["spec"]["limits"][BASIC]["counters"]
+
+
+def test_a_change_the_crs_caused_is_an_update_not_drift():
+    cluster = ClusterDouble(installation())
+    sync(cluster)
+    cluster.add(subscription("basic", ["llama"], limit=2000))
+    result = sync(cluster)
+    assert result["updated"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"] and result["drifted"] == []
+
+
+def test_a_limit_added_by_hand_is_removed_and_counted_as_drift():
+    cluster = ClusterDouble(installation())
+    sync(cluster)
+    mine = {"rates": [{"limit": 1000000, "window": "1m"}], "counters": [{"expression": "auth.identity.userid"}]}
+    edited = hand_patch(cluster, TRLP, "maas-trlp-llama", [{"op": "add", "path": "/spec/limits/mine", "value": mine}])
+    assert edited["spec"]["limits"]["mine"] == mine
+
+    result = sync(cluster)
+    assert result["drifted"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"]
+    assert "mine" not in stored(cluster, TRLP, "maas-trlp-llama", "llm")["spec"]["limits"]
+    mark = len(cluster.requests)
+    assert sync(cluster)["changed"] is False and cluster.writes()[mark:] == []
+
+
+def test_check_mode_shows_the_hand_added_rule_going_and_keeps_it():
+    cluster = ClusterDouble(installation())
+    sync(cluster)
+    rule = {"patternMatching": {"patterns": [{"predicate": "true"}]}}
+    hand_patch(cluster, AUTH, "maas-auth-llama", [{"op": "add", "path": "/spec/rules/authorization/anyone", "value": rule}])
+    mark = len(cluster.requests)
+
+    result = sync(cluster, ctx=context(cluster, check_mode=True, diff=True))
+    assert result["drifted"] == ["AuthPolicy llm/maas-auth-llama"] and result["changed"] is True
+    entry = next(d for d in result["diff"] if d["after_header"] == "AuthPolicy llm/maas-auth-llama")
+    assert "anyone" in entry["before"]["spec"]["rules"]["authorization"]
+    assert "anyone" not in entry["after"]["spec"]["rules"]["authorization"]
+    assert [r for r in cluster.requests[mark:] if r[0] in ("apply", "patch") and not r[5]] == []
+    assert "anyone" in stored(cluster, AUTH, "maas-auth-llama", "llm")["spec"]["rules"]["authorization"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 12. the reference controller's objects are adopted
+
+
+def upstream_trlp(model_name, subscriptions, manager="manager"):
+    return {"apiVersion": TRLP[0], "kind": TRLP[1],
+            "metadata": {"name": "maas-trlp-" + model_name, "namespace": "llm",
+                         "labels": {"app.kubernetes.io/managed-by": "maas-controller",
+                                    "app.kubernetes.io/part-of": "maas-subscription",
+                                    "app.kubernetes.io/component": "token-rate-limit-policy",
+                                    "maas.opendatahub.io/model": model_name},
+                         "annotations": {"maas.opendatahub.io/subscriptions": subscriptions}},
+            "spec": {"targetRef": {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                   "name": model_name + "-kserve-route"},
+                     "limits": {"models-as-a-service-gold-%s-tokens" % model_name: {
+                         "rates": [{"limit": 7, "window": "1m"}], "counters": [{"expression": "auth.identity.userid"}]}}}}
+
+
+def test_the_go_controllers_policies_are_adopted_and_its_orphans_pruned():
+    cluster = ClusterDouble(installation() + model("old"))
+    for obj in (upstream_trlp("llama", "gold"), upstream_trlp("old", "gold")):
+        cluster.apply(obj, "manager")
+    cluster.delete(MAAS, "MaaSModelRef", "old", "llm")
+
+    result = sync(cluster)
+    assert result["adopted"] == ["TokenRateLimitPolicy llm/maas-trlp-llama"] and result["drifted"] == []
+    assert result["deleted"] == ["TokenRateLimitPolicy llm/maas-trlp-old"]
+    trlp = stored(cluster, TRLP, "maas-trlp-llama", "llm")
+    assert sorted(k for k in trlp["spec"]["limits"] if ":" not in k) == [BASIC]
+    assert trlp["metadata"]["annotations"]["maas.opendatahub.io/producers"] == "%s/basic" % TENANT_NS
+    assert trlp["metadata"]["labels"]["app.kubernetes.io/part-of"] == "models-as-a-service"
+    mark = len(cluster.requests)
+    assert sync(cluster)["changed"] is False and cluster.writes()[mark:] == []
