@@ -494,3 +494,68 @@ def test_subscriptions_sharing_a_priority_say_so_and_the_run_warns():
     assert [w for w in ctx.warnings if "spec.priority" in w] == [
         "MaaSSubscriptions %s/a, %s/b share spec.priority 5: for a caller owning several of them the one with the "
         "largest token limit counts (then the first by namespace/name)" % (TENANT_NS, TENANT_NS)]
+
+
+# ---------------------------------------------------------------------------------------------
+# upstream-shaped ExternalModels, read from the cluster
+
+
+def upstream_external_model(name="gpt", namespace="llm", secret="openai-key"):
+    return {"apiVersion": MAAS, "kind": "ExternalModel", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"provider": "openai", "targetModel": "gpt-4o", "endpoint": "api.openai.com",
+                     "credentialRef": {"name": secret}}}
+
+
+def upstream_external_installation():
+    return installation() + [
+        {"apiVersion": MAAS, "kind": "MaaSModelRef", "metadata": {"name": "gpt", "namespace": "llm"},
+         "spec": {"modelRef": {"kind": "ExternalModel", "name": "gpt"}}},
+        upstream_external_model(), access("gpt-access", ["gpt"]),
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "openai-key", "namespace": "llm"},
+         "data": {"api-key": "c2stcHJvdmlkZXI="}}]
+
+
+def generated_for(cluster, model):
+    return sorted("%s %s" % (kind[1], o["metadata"]["name"])
+                  for kind in (("v1", "Service"), ("networking.istio.io/v1", "ServiceEntry"),
+                               ("networking.istio.io/v1", "DestinationRule"), (GATEWAY_API, "HTTPRoute"))
+                  for o in cluster.list(kind[0], kind[1], "llm", "maas.opendatahub.io/model=%s" % model))
+
+
+def test_an_external_model_read_from_the_cluster_needs_no_endpoint_override():
+    cluster = ClusterDouble(upstream_external_installation())
+    result = sync(cluster, external_tls="destinationrule")
+    assert result["invalid"] == [] and result["skipped_models"] == []
+    assert generated_for(cluster, "gpt") == ["DestinationRule maas-gpt", "HTTPRoute maas-gpt", "Service maas-gpt",
+                                             "ServiceEntry maas-gpt"]
+    found = condition(status(cluster, "MaaSModelRef", "gpt", "llm"), "CredentialInjected")
+    assert (found["status"], found["reason"]) == ("False", "NotSupported")
+    assert "Secret llm/openai-key" in found["message"] and "does not exist" not in found["message"]
+
+
+def test_a_missing_credential_secret_is_named_in_the_model_ref_status():
+    cluster = ClusterDouble([o for o in upstream_external_installation() if o["kind"] != "Secret"])
+    sync(cluster)
+    found = condition(status(cluster, "MaaSModelRef", "gpt", "llm"), "CredentialInjected")
+    assert "Secret llm/openai-key named by ExternalModel llm/gpt spec.credentialRef does not exist" in found["message"]
+
+
+def test_a_cluster_without_istio_service_entries_still_routes_external_models():
+    served = BUILTIN_KINDS | GENERATED | {(MAAS, k) for k in ("Tenant", "MaaSModelRef", "MaaSAuthPolicy",
+                                                              "MaaSSubscription", "ExternalModel")} | {
+        (GATEWAY_API, "Gateway")}
+    cluster = ClusterDouble(upstream_external_installation(), served=served - {("networking.istio.io/v1", "DestinationRule")})
+    result = sync(cluster)
+    assert result["failed_models"] == []
+    assert cluster.stored(GATEWAY_API, "BackendTLSPolicy", "maas-gpt", "llm") is not None
+    assert cluster.stored(GATEWAY_API, "HTTPRoute", "maas-gpt", "llm") is not None
+    assert not [ref for ref in result["created"] if "ServiceEntry" in ref]
+
+
+def test_a_cluster_without_the_external_model_crd_still_reconciles():
+    served = BUILTIN_KINDS | GENERATED | {(MAAS, k) for k in ("Tenant", "MaaSModelRef", "MaaSAuthPolicy",
+                                                              "MaaSSubscription")} | {(GATEWAY_API, "Gateway")}
+    cluster = ClusterDouble(installation() + [external_model("gpt"), access("gpt-access", ["gpt"])], served=served)
+    result = sync(cluster)
+    assert result["failed_models"] == [] and result["invalid"] == []
+    assert cluster.stored(GATEWAY_API, "HTTPRoute", "maas-gpt", "llm") is not None
