@@ -149,10 +149,11 @@ def gateway_error(cluster, gateway, params, parsed):
 def held_groups(translation, parsed, gateway, error) -> tuple:
     """(the groups neither applied nor pruned this run, {group: why} of those that fail it).
 
-    Skipped models are held. Without a valid Tenant there is no gateway to put its defaults on, nor
-    to take them from. When the Gateway does not exist, its policies and the routes of ExternalModels
-    (parented to it) stay as they are, and the run fails."""
-    held = set(frozen_models(translation))
+    Skipped models are held, except those whose ExternalModel is gone (read, not failed to read):
+    deleting it stops the route to its provider. Without a valid Tenant there is no gateway to put its
+    defaults on, nor to take them from. When the Gateway does not exist, its policies and the routes
+    of ExternalModels (parented to it) stay as they are, and the run fails."""
+    held = set(frozen_models(translation)) - set(translation.get("unprovided", []))
     if gateway is None:
         held.add(GATEWAY_GROUP)
     failed = {}

@@ -170,9 +170,10 @@ def _routed_models(parsed, routes, gateway, options) -> dict:
     """Each model's HTTPRoute, or why it has none. For an ExternalModel the route is generated here.
 
     Returns {"routes": {key: route name}, "objects": [external route objects], "skipped": [entry],
-    "external_routes": {"ns/model": route facts}}.
+    "external_routes": {"ns/model": route facts}, "unprovided": ["ns/model" of the skipped ExternalModel
+    models that no ExternalModel nor override describes]}.
     """
-    out = {"routes": {}, "objects": [], "skipped": [], "external_routes": {}}
+    out = {"routes": {}, "objects": [], "skipped": [], "external_routes": {}, "unprovided": []}
     for key in sorted(set(parsed["models"]) | _invalid_model_refs(parsed)):
         model, model_ref = parsed["models"].get(key), ref(*key)
         if key in parsed["blocked"]:
@@ -187,6 +188,7 @@ def _routed_models(parsed, routes, gateway, options) -> dict:
             endpoint = provider_endpoint(model, parsed["externals"])
             if endpoint is None:
                 out["skipped"].append(_skipped(model_ref, unknown_provider_reason(model)))
+                out["unprovided"].append(model_ref)
             elif gateway is None:
                 out["skipped"].append(_skipped(model_ref, "no valid gateway: the Tenant is invalid"))
             else:
@@ -244,7 +246,8 @@ def translate(parsed, routes, gateway, options) -> dict:
     """The objects enforcing already parsed CRs (validate.parse_resources) on `gateway`.
 
     `routes` maps "ns/model" to the HTTPRoute of each LLMInferenceService model. Returns what
-    `generate` returns plus "external_routes": {"ns/model": route facts} of the generated routes.
+    `generate` returns plus "external_routes": {"ns/model": route facts} of the generated routes and
+    "unprovided": the skipped models whose ExternalModel is gone (their objects may be pruned).
     """
     if not options["allow_internal_endpoints"]:
         parsed = refuse_internal_endpoints(parsed)
@@ -257,6 +260,7 @@ def translate(parsed, routes, gateway, options) -> dict:
         "invalid": sorted(parsed["invalid"], key=_entry_order),
         "missing_models": sorted(_missing_models(parsed, routed["routes"]), key=_entry_order),
         "external_routes": routed["external_routes"],
+        "unprovided": routed["unprovided"],
     }
 
 

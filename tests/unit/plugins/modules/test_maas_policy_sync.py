@@ -559,3 +559,25 @@ def test_a_cluster_without_the_external_model_crd_still_reconciles():
     result = sync(cluster)
     assert result["failed_models"] == [] and result["invalid"] == []
     assert cluster.stored(GATEWAY_API, "HTTPRoute", "maas-gpt", "llm") is not None
+
+
+def test_deleting_the_external_model_removes_the_route_to_its_provider():
+    cluster = ClusterDouble(upstream_external_installation())
+    sync(cluster, external_tls="destinationrule")
+    cluster.delete(MAAS, "ExternalModel", "gpt", "llm")
+    result = sync(cluster, external_tls="destinationrule")
+    assert generated_for(cluster, "gpt") == []
+    assert sorted(r for r in result["deleted"] if "maas-gpt" in r) == [
+        "DestinationRule llm/maas-gpt", "HTTPRoute llm/maas-gpt", "Service llm/maas-gpt", "ServiceEntry llm/maas-gpt"]
+    assert result["skipped_models"][0]["reason"] == "ExternalModel llm/gpt not found and spec.endpointOverride is not set"
+
+
+def test_an_invalid_external_model_keeps_the_working_route():
+    cluster = ClusterDouble(upstream_external_installation())
+    sync(cluster, external_tls="destinationrule")
+    broken = upstream_external_model()
+    broken["spec"]["endpoint"] = "https://api.openai.com/v1"
+    cluster.add(broken)
+    result = sync(cluster, external_tls="destinationrule")
+    assert [(i["kind"], i["name"]) for i in result["invalid"]] == [("ExternalModel", "gpt")]
+    assert len(generated_for(cluster, "gpt")) == 4 and result["deleted"] == []
