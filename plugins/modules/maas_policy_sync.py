@@ -155,7 +155,7 @@ options:
   external_tls:
     description:
       - TLS origination for ExternalModel routes. V(auto) uses BackendTLSPolicy where the cluster
-        serves it, DestinationRule otherwise. The DestinationRule (C(tls.mode: SIMPLE), the provider's
+        serves it, DestinationRule otherwise. The DestinationRule (C(tls.mode) C(SIMPLE), the provider's
         host as SNI) applies to the provider's host, as Istio applies none to an C(ExternalName)
         Service; it and the ServiceEntry are exported to the model's and the gateway's namespaces only.
     type: str
@@ -246,7 +246,7 @@ skipped_models:
     - Models (kind C(MaaSModelRef)) whose policies were not generated this run, with C(namespace),
       C(name) and C(reason). Their existing policies are neither updated nor pruned, except for a
       model whose ExternalModel is gone (deleted, or never created) and which has no
-      C(spec.endpointOverride): its route and policies are pruned.
+      C(spec.endpointOverride), whose route and policies are pruned.
     - Not C(skipped), which Ansible reads as the task being skipped.
   returned: always
   type: list

@@ -102,8 +102,8 @@ def test_the_route_has_upstreams_two_rules_each_setting_host_and_a_300s_timeout(
     assert route["metadata"]["name"] == "maas-gpt-4o"
     path_rule, header_rule = route["spec"]["rules"]
     assert path_rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/llm/gpt-4o"}}]
-    assert header_rule["matches"] == [{"headers": [{"type": "Exact", "name": "X-Gateway-Model-Name",
-                                                     "value": "gpt-4o"}]}]
+    header = {"type": "Exact", "name": "X-Gateway-Model-Name", "value": "gpt-4o"}
+    assert header_rule["matches"] == [{"headers": [header]}]
     for rule in (path_rule, header_rule):
         headers = [f["requestHeaderModifier"]["set"] for f in rule["filters"] if f["type"] == "RequestHeaderModifier"]
         assert headers == [[{"name": "Host", "value": "api.openai.com"}]]
