@@ -50,8 +50,6 @@ EXTERNAL_MODEL_LABEL = MAAS_GROUP + "/external-model"
 # The header upstream's payload-processing component sets from the request body's model name; the
 # second rule of an ExternalModel's route matches it.
 MODEL_NAME_HEADER = "X-Gateway-Model-Name"
-# The key of an ExternalModel's credentialRef Secret that holds the provider's API key.
-CREDENTIAL_KEY = "api-key"
 
 # The header a caller names a subscription with (lower case, as Envoy presents header names).
 SUBSCRIPTION_HEADER = "x-maas-subscription"

@@ -225,9 +225,10 @@ def _credential_condition(ns, target, found):
                 "ExternalModel %s is missing or invalid: no provider credential is known" % ref(ns, target))
     secret = ref(ns, external["credential"])
     exists = found["secrets"].get((ns, external["credential"]))
-    prefix = {False: "Secret %s named by ExternalModel %s spec.credentialRef does not exist; "
-                     % (secret, ref(ns, target))}.get(exists, "")
-    if isinstance(exists, str):
+    prefix = ""
+    if exists is False:
+        prefix = "Secret %s named by ExternalModel %s spec.credentialRef does not exist; " % (secret, ref(ns, target))
+    elif isinstance(exists, str):
         prefix = "cannot tell whether Secret %s exists (%s); " % (secret, exists)
     return "CredentialInjected", "False", "NotSupported", prefix + _NOT_INJECTED % secret
 
