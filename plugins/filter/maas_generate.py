@@ -31,7 +31,7 @@ def _plain(value):
 
 def maas_generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
                   audiences=None, managed_by=DEFAULT_MANAGED_BY, gateway=None, tiers=None,
-                  external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False):
+                  external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False, service_entry=True):
     try:
         return generate(
             _plain(resources), routes=_plain(routes), selection=_plain(selection),
@@ -39,7 +39,7 @@ def maas_generate(resources, routes=None, selection="groups", maas_api_url=DEFAU
             audiences=_plain(audiences) if audiences is not None else list(DEFAULT_AUDIENCES),
             managed_by=_plain(managed_by), gateway=_plain(gateway), tiers=_plain(tiers),
             external_tls=_plain(external_tls), cache_ttl=_plain(cache_ttl),
-            allow_internal_endpoints=_plain(allow_internal_endpoints))
+            allow_internal_endpoints=_plain(allow_internal_endpoints), service_entry=_plain(service_entry))
     except TranslationError as exc:
         raise AnsibleFilterError("maas_generate: %s" % exc)
 

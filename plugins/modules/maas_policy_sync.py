@@ -13,10 +13,23 @@ short_description: Reconcile MaaS custom resources into Gateway API and Kuadrant
 version_added: 0.1.0
 description:
   - Does what the reference MaaS controller does, in one module call. It reads every Tenant,
-    MaaSModelRef, MaaSAuthPolicy and MaaSSubscription in the cluster (or takes them as O(resources)),
-    resolves each LLMInferenceService model's KServe HTTPRoute, translates them into one AuthPolicy
-    and one TokenRateLimitPolicy per model, the gateway defaults and optional tier policies, and
-    applies them with server-side apply.
+    MaaSModelRef, MaaSAuthPolicy, MaaSSubscription and ExternalModel in the cluster (or takes them as
+    O(resources)), resolves each LLMInferenceService model's KServe HTTPRoute, translates them into
+    one AuthPolicy and one TokenRateLimitPolicy per model, the gateway defaults and optional tier
+    policies, and applies them with server-side apply.
+  - For a MaaSModelRef of kind C(ExternalModel) it generates, in the model's namespace, HTTPRoute
+    C(maas-<name>) with the reference controller's two rules (path prefix C(/<namespace>/<model>) and
+    header C(X-Gateway-Model-Name) equal to the ExternalModel's C(spec.targetModel)), both setting the
+    C(Host) header to C(spec.endpoint) with a 300s timeout; an C(ExternalName) Service; an Istio
+    C(ServiceEntry) for the host where the cluster serves that kind; and TLS origination (see
+    O(external_tls)). Deleting the ExternalModel removes them; an invalid one leaves them as they are.
+  - The provider's API key (key C(api-key) of the ExternalModel's C(spec.credentialRef) Secret) is
+    never read and never copied into any other object, status or result. No Gateway API, Istio or
+    Kuadrant field can take a request header from a Secret, so this module cannot attach it to
+    requests; the reference system's payload-processing component does. Each such MaaSModelRef gets
+    condition C(CredentialInjected=False) with reason C(NotSupported) saying so, naming the Secret
+    and whether it exists (checked by reading its metadata only, which needs C(get) on Secrets in the
+    model's namespace).
   - Only the Tenant C(<tenant_namespace>/default-tenant) configures MaaS, and MaaSAuthPolicies and
     MaaSSubscriptions count only in O(allowed_namespaces). Any other Tenant, and those CRs in any
     other namespace, have no effect at all; they are reported in RV(invalid) and get status
@@ -142,7 +155,9 @@ options:
   external_tls:
     description:
       - TLS origination for ExternalModel routes. V(auto) uses BackendTLSPolicy where the cluster
-        serves it, DestinationRule otherwise.
+        serves it, DestinationRule otherwise. The DestinationRule (C(tls.mode) C(SIMPLE), the provider's
+        host as SNI) applies to the provider's host, as Istio applies none to an C(ExternalName)
+        Service; it and the ServiceEntry are exported to the model's and the gateway's namespaces only.
     type: str
     choices: [auto, destinationrule, backendtlspolicy]
     default: auto
@@ -245,7 +260,9 @@ adopted:
 skipped_models:
   description:
     - Models (kind C(MaaSModelRef)) whose policies were not generated this run, with C(namespace),
-      C(name) and C(reason). Their existing policies are neither updated nor pruned.
+      C(name) and C(reason). Their existing policies are neither updated nor pruned, except for a
+      model whose ExternalModel is gone (deleted, or never created) and which has no
+      C(spec.endpointOverride), whose route and policies are pruned.
     - Also single policies (kind C(AuthPolicy) or C(TokenRateLimitPolicy), with C(model)) that only
       invalid CRs still ask for; an existing one is kept exactly as it is while the rest of its model
       converges.

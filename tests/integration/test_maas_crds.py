@@ -113,3 +113,36 @@ def test_printer_columns_show_phase(plane, maas_crds, namespace):
     plane.apply(subscription(namespace))
     header = plane.kubectl("get", "maassubscriptions", "-n", namespace).stdout.splitlines()[0].split()
     assert header[:3] == ["NAME", "PHASE", "PRIORITY"]
+
+
+def external_model(namespace, **spec):
+    body = {"provider": "openai", "targetModel": "gpt-4o", "endpoint": "api.openai.com",
+            "credentialRef": {"name": "openai-api-key"}}
+    body.update(spec)
+    return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "ExternalModel",
+            "metadata": {"name": "gpt-4o", "namespace": namespace}, "spec": body}
+
+
+def test_an_upstream_external_model_is_accepted(plane, maas_crds, namespace):
+    proc = plane.dry_run(external_model(namespace))
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("field", ["provider", "targetModel", "endpoint", "credentialRef"])
+def test_external_model_fields_are_required(plane, maas_crds, namespace, field):
+    model = external_model(namespace)
+    del model["spec"][field]
+    proc = plane.dry_run(model)
+    assert proc.returncode != 0 and field in proc.stderr
+
+
+@pytest.mark.parametrize("spec", [{"endpoint": "https://api.openai.com"}, {"endpoint": "api.openai.com/v1"},
+                                  {"provider": "p" * 64}, {"targetModel": ""}, {"credentialRef": {"name": ""}}])
+def test_external_model_rejects_what_upstream_rejects(plane, maas_crds, namespace, spec):
+    assert plane.dry_run(external_model(namespace, **spec)).returncode != 0
+
+
+def test_external_model_printer_columns_show_provider_endpoint_and_phase(plane, maas_crds, namespace):
+    plane.apply(external_model(namespace))
+    header = plane.kubectl("get", "externalmodels", "-n", namespace).stdout.splitlines()[0].split()
+    assert header[:4] == ["NAME", "PROVIDER", "ENDPOINT", "PHASE"]

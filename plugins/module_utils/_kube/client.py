@@ -60,6 +60,7 @@ KINDS = {
     ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"): ("referencegrants", True),
     ("networking.istio.io/v1alpha3", "EnvoyFilter"): ("envoyfilters", True),
     ("networking.istio.io/v1", "DestinationRule"): ("destinationrules", True),
+    ("networking.istio.io/v1", "ServiceEntry"): ("serviceentries", True),
     ("security.istio.io/v1", "PeerAuthentication"): ("peerauthentications", True),
     ("kuadrant.io/v1", "AuthPolicy"): ("authpolicies", True),
     ("kuadrant.io/v1", "RateLimitPolicy"): ("ratelimitpolicies", True),
@@ -74,7 +75,11 @@ KINDS = {
     ("maas.opendatahub.io/v1alpha1", "MaaSModelRef"): ("maasmodelrefs", True),
     ("maas.opendatahub.io/v1alpha1", "MaaSAuthPolicy"): ("maasauthpolicies", True),
     ("maas.opendatahub.io/v1alpha1", "MaaSSubscription"): ("maassubscriptions", True),
+    ("maas.opendatahub.io/v1alpha1", "ExternalModel"): ("externalmodels", True),
 }
+# Asks the API server for an object's metadata only: what `exists` needs, and no more (a Secret's
+# data never reaches this process).
+METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 
 DEFAULT_WORKERS = 8
 LIST_PAGE_SIZE = 500
@@ -167,7 +172,7 @@ class Cluster(object):
 
     # -- requests --------------------------------------------------------------------------
 
-    def request(self, method, path, body=None, query=None, content_type="application/json"):
+    def request(self, method, path, body=None, query=None, content_type="application/json", accept="application/json"):
         if method in WRITE_METHODS and self._watch is not None and self._watch.gone():
             raise K8sError(None, "Cancelled", "the playbook that started this module is gone (%s); stopping "
                                               "before %s %s" % (self._watch.gone(), method, path))
@@ -176,7 +181,7 @@ class Cluster(object):
         try:
             response = self._dynamic.request(
                 method, path, body=body, query_params=list((query or {}).items()),
-                header_params={"Accept": "application/json"}, content_type=content_type, serialize=False)
+                header_params={"Accept": accept}, content_type=content_type, serialize=False)
         except TransportError as err:  # no HTTP answer at all: the server is down or unreachable
             raise K8sError(None, "Unreachable", "cannot reach the API server at %s: %s"
                            % (self.host, connection_problem(err)))
@@ -193,6 +198,16 @@ class Cluster(object):
             if err.status == 404:
                 return None
             raise
+
+    def exists(self, api_version, kind, name, namespace=None):
+        """Whether the object exists, read as metadata only (PartialObjectMetadata)."""
+        try:
+            self.request("GET", self.path(api_version, kind, namespace, name), accept=METADATA_ONLY)
+        except K8sError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
 
     def list(self, api_version, kind, namespace=None, label_selector=None):
         """Every object of a kind (in a namespace, or cluster-wide), following pagination."""

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, modelserving.maas contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: used by the modules and plugins of modelserving.maas only; not a public API.
-"""The route to an external model's provider: HTTPRoute, ExternalName Service and TLS origination.
+"""The route to an external model's provider: HTTPRoute, ExternalName Service, Istio ServiceEntry and
+TLS origination.
 
 A MaaSModelRef of kind ExternalModel has no KServe route; MaaS generates one, `maas-<name>` on the
 tenant gateway, serving path `/<namespace>/<model>` from the provider. Where the provider is comes
@@ -24,9 +25,13 @@ import re
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     BACKEND_TLS_POLICY,
     DESTINATION_RULE,
+    EXTERNAL_MODEL_LABEL,
     GATEWAY_API_GROUP,
     HTTPROUTE,
+    MODEL_NAME_HEADER,
     SERVICE,
+    SERVICE_ENTRY,
+    external_model_label,
     external_route_name,
     external_service_name,
     metadata,
@@ -174,12 +179,26 @@ def external_route_facts(model, gateway) -> dict:
             "hostnames": []}
 
 
+def _metadata(name, model, managed_by) -> dict:
+    """metadata of a generated object of `model`, also labelled with its ExternalModel as upstream labels it."""
+    found = metadata(name, model["key"][0], managed_by, "route", [model["producer"]], model["key"])
+    found["labels"][EXTERNAL_MODEL_LABEL] = external_model_label(model["name"])
+    return found
+
+
+def _exported_to(model, gateway) -> list:
+    """Where the mesh sees the ServiceEntry and DestinationRule: this namespace and the gateway's.
+
+    A DestinationRule for a public host exported everywhere would make every sidecar that calls
+    the provider with its own TLS wrap it in TLS a second time."""
+    return ["."] if gateway["namespace"] == model["key"][0] else [".", gateway["namespace"]]
+
+
 def _service(model, endpoint, managed_by) -> dict:
     return {
         "apiVersion": SERVICE[0],
         "kind": SERVICE[1],
-        "metadata": metadata(external_service_name(model["name"]), model["key"][0], managed_by, "route",
-                             [model["producer"]], model["key"]),
+        "metadata": _metadata(external_service_name(model["name"]), model, managed_by),
         "spec": {
             "type": "ExternalName",
             "externalName": endpoint["host"],
@@ -188,35 +207,73 @@ def _service(model, endpoint, managed_by) -> dict:
     }
 
 
-def _route(model, endpoint, gateway, managed_by) -> dict:
-    ns, model_name = model["key"]
+def _service_entry(model, endpoint, gateway, managed_by) -> dict:
+    """The provider's host in Istio's registry: the ExternalName Service is an alias of it, and the
+    DestinationRule applies to it (Istio applies none to an ExternalName Service itself)."""
+    scheme = "HTTPS" if endpoint["tls"] else "HTTP"
     return {
-        "apiVersion": HTTPROUTE[0],
-        "kind": HTTPROUTE[1],
-        "metadata": metadata(external_route_name(model["name"]), ns, managed_by, "route", [model["producer"]],
-                             model["key"]),
+        "apiVersion": SERVICE_ENTRY[0],
+        "kind": SERVICE_ENTRY[1],
+        "metadata": _metadata(external_service_name(model["name"]), model, managed_by),
         "spec": {
-            "parentRefs": [{"group": GATEWAY_API_GROUP, "kind": "Gateway",
-                            "namespace": gateway["namespace"], "name": gateway["name"]}],
-            "rules": [{
-                "matches": [{"path": {"type": "PathPrefix", "value": "/%s/%s" % (ns, model_name)}}],
-                "filters": [{"type": "URLRewrite", "urlRewrite": {
-                    "hostname": endpoint["host"],
-                    "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": endpoint["path"]}}}],
-                "backendRefs": [{"group": "", "kind": "Service", "name": external_service_name(model["name"]),
-                                 "port": endpoint["port"]}],
-                "timeouts": {"request": "300s"},
-            }],
+            "hosts": [endpoint["host"]],
+            "location": "MESH_EXTERNAL",
+            "resolution": "DNS",
+            "ports": [{"number": endpoint["port"], "name": scheme.lower(), "protocol": scheme}],
+            "exportTo": _exported_to(model, gateway),
         },
     }
 
 
-def _backend_tls_policy(model, endpoint, managed_by) -> dict:
+def _filters(endpoint, path_rewrite) -> list:
+    """URLRewrite to the provider's host (and, for the path rule, its path), and the Host header set
+    by a RequestHeaderModifier as the reference controller sets it (the TLS SNI follows it)."""
+    rewrite = {"hostname": endpoint["host"]}
+    if path_rewrite:
+        rewrite["path"] = {"type": "ReplacePrefixMatch", "replacePrefixMatch": endpoint["path"]}
+    return [{"type": "URLRewrite", "urlRewrite": rewrite},
+            {"type": "RequestHeaderModifier", "requestHeaderModifier": {
+                "set": [{"name": "Host", "value": endpoint["host"]}]}}]
+
+
+def _rule(match, filters, model, endpoint) -> dict:
+    return {"matches": [match], "filters": filters,
+            "backendRefs": [{"group": "", "kind": "Service", "name": external_service_name(model["name"]),
+                             "port": endpoint["port"]}],
+            "timeouts": {"request": "300s"}}
+
+
+def _rules(model, endpoint) -> list:
+    """`/<ns>/<model>` forwarded under the provider's path; and, when the ExternalModel names its
+    targetModel, requests carrying it in X-Gateway-Model-Name (set by upstream's payload processing)."""
+    ns, model_name = model["key"]
+    rules = [_rule({"path": {"type": "PathPrefix", "value": "/%s/%s" % (ns, model_name)}},
+                   _filters(endpoint, path_rewrite=True), model, endpoint)]
+    if endpoint.get("target_model"):
+        header = {"type": "Exact", "name": MODEL_NAME_HEADER, "value": endpoint["target_model"]}
+        rules.append(_rule({"headers": [header]}, _filters(endpoint, path_rewrite=False), model, endpoint))
+    return rules
+
+
+def _route(model, endpoint, gateway, managed_by) -> dict:
+    return {
+        "apiVersion": HTTPROUTE[0],
+        "kind": HTTPROUTE[1],
+        "metadata": _metadata(external_route_name(model["name"]), model, managed_by),
+        "spec": {
+            "parentRefs": [{"group": GATEWAY_API_GROUP, "kind": "Gateway",
+                            "namespace": gateway["namespace"], "name": gateway["name"]}],
+            "rules": _rules(model, endpoint),
+        },
+    }
+
+
+def _backend_tls_policy(model, endpoint, _gateway, managed_by) -> dict:
     service_name = external_service_name(model["name"])
     return {
         "apiVersion": BACKEND_TLS_POLICY[0],
         "kind": BACKEND_TLS_POLICY[1],
-        "metadata": metadata(service_name, model["key"][0], managed_by, "route", [model["producer"]], model["key"]),
+        "metadata": _metadata(service_name, model, managed_by),
         "spec": {
             "targetRefs": [{"group": "", "kind": "Service", "name": service_name}],
             "validation": {"hostname": endpoint["host"], "wellKnownCACertificates": "System"},
@@ -224,27 +281,35 @@ def _backend_tls_policy(model, endpoint, managed_by) -> dict:
     }
 
 
-def _destination_rule(model, endpoint, managed_by) -> dict:
-    ns, service_name = model["key"][0], external_service_name(model["name"])
+def _destination_rule(model, endpoint, gateway, managed_by) -> dict:
+    """TLS origination to the provider's host (the ServiceEntry's), with its name as SNI."""
     return {
         "apiVersion": DESTINATION_RULE[0],
         "kind": DESTINATION_RULE[1],
-        "metadata": metadata(service_name, ns, managed_by, "route", [model["producer"]], model["key"]),
+        "metadata": _metadata(external_service_name(model["name"]), model, managed_by),
         "spec": {
-            "host": "%s.%s.svc.cluster.local" % (service_name, ns),
+            "host": endpoint["host"],
             "trafficPolicy": {"portLevelSettings": [{
                 "port": {"number": endpoint["port"]},
                 "tls": {"mode": "SIMPLE", "sni": endpoint["host"]},
             }]},
+            "exportTo": _exported_to(model, gateway),
         },
     }
 
 
-def external_model_objects(model, endpoint, gateway, external_tls, managed_by) -> list:
-    """HTTPRoute maas-<name>, its ExternalName Service and, for a TLS provider, TLS origination by
-    a BackendTLSPolicy or an Istio DestinationRule (`external_tls`)."""
+def external_model_objects(model, endpoint, gateway, options) -> list:
+    """HTTPRoute maas-<name>, its ExternalName Service, the Istio ServiceEntry of the provider's host
+    and, for a TLS provider, TLS origination by a BackendTLSPolicy or an Istio DestinationRule
+    (options["external_tls"]).
+
+    No ServiceEntry when options["service_entry"] is false (a cluster without Istio), nor for a host
+    inside the cluster (allowed by allow_internal_endpoints): Istio already has that one."""
+    managed_by = options["managed_by"]
     objects = [_service(model, endpoint, managed_by), _route(model, endpoint, gateway, managed_by)]
+    if options["service_entry"] and internal_address_reason(endpoint["host"]) is None:
+        objects.append(_service_entry(model, endpoint, gateway, managed_by))
     if endpoint["tls"]:
-        tls = _backend_tls_policy if external_tls == "backendtlspolicy" else _destination_rule
-        objects.append(tls(model, endpoint, managed_by))
+        tls = _backend_tls_policy if options["external_tls"] == "backendtlspolicy" else _destination_rule
+        objects.append(tls(model, endpoint, gateway, managed_by))
     return objects

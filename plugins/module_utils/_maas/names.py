@@ -50,6 +50,11 @@ UPSTREAM_PART_OF = ("maas-auth-policy", "maas-subscription")
 # Annotations on an ExternalModel that say how to reach the provider.
 EXTERNAL_PORT_ANNOTATION = MAAS_GROUP + "/port"
 EXTERNAL_TLS_ANNOTATION = MAAS_GROUP + "/tls"
+# Set on the objects generated for an ExternalModel, as the reference controller labels them.
+EXTERNAL_MODEL_LABEL = MAAS_GROUP + "/external-model"
+# The header upstream's payload-processing component sets from the request body's model name; the
+# second rule of an ExternalModel's route matches it.
+MODEL_NAME_HEADER = "X-Gateway-Model-Name"
 
 # The header a caller names a subscription with (lower case, as Envoy presents header names).
 SUBSCRIPTION_HEADER = "x-maas-subscription"
@@ -78,8 +83,11 @@ HTTPROUTE = (GATEWAY_API_GROUP + "/v1", "HTTPRoute")
 SERVICE = ("v1", "Service")
 DESTINATION_RULE = ("networking.istio.io/v1", "DestinationRule")
 BACKEND_TLS_POLICY = (GATEWAY_API_GROUP + "/v1", "BackendTLSPolicy")
+SERVICE_ENTRY = ("networking.istio.io/v1", "ServiceEntry")
 GENERATED_KINDS = (AUTH_POLICY, TOKEN_RATE_LIMIT_POLICY, RATE_LIMIT_POLICY, HTTPROUTE, SERVICE,
-                   DESTINATION_RULE, BACKEND_TLS_POLICY)
+                   DESTINATION_RULE, BACKEND_TLS_POLICY, SERVICE_ENTRY)
+# Read, never generated; a cluster that does not serve it simply has no ExternalModels.
+EXTERNAL_MODEL = (MAAS_API_VERSION, "ExternalModel")
 # The generated kinds whose whole spec is ours: what anyone else adds under it is removed. Not
 # Service, whose spec the API server and other controllers also fill in.
 SPEC_OWNED_KINDS = tuple(kind for _version, kind in GENERATED_KINDS if kind != SERVICE[1])
@@ -113,6 +121,11 @@ _HASH_SUFFIX = re.compile(r"-[0-9a-f]{10}\Z")
 _DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 
 
+def _hashed(prefix, name, limit) -> str:
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return (prefix + name.replace(".", "-"))[:limit - 11].rstrip("-") + "-" + digest
+
+
 def short_name(prefix, name, limit):
     """A DNS-1035 label (what a Service name must be) for `name`, distinct for distinct names.
 
@@ -125,8 +138,7 @@ def short_name(prefix, name, limit):
     full = prefix + name
     if len(full) <= limit and _DNS_1035_LABEL.match(full) and not _HASH_SUFFIX.search(full):
         return full
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
-    return (prefix + name.replace(".", "-"))[:limit - 11].rstrip("-") + "-" + digest
+    return _hashed(prefix, name, limit)
 
 
 def auth_policy_name(model):
@@ -144,9 +156,21 @@ def trlp_name(model):
 def external_route_name(target):
     """The HTTPRoute generated for ExternalModel `target`, in the ExternalModel's namespace.
 
-    One per ExternalModel, so two MaaSModelRefs of one namespace cannot share a target (validate
-    rejects them)."""
-    return "maas-" + target
+    `maas-<target>`, hashed as short_name hashes when that exceeds the 253 characters of an object
+    name (or ends like a hashed name, so no target can be crafted to take another's route). One per
+    ExternalModel, so two MaaSModelRefs of one namespace cannot share a target (validate rejects them)."""
+    full = "maas-" + target
+    if len(full) <= 253 and not _HASH_SUFFIX.search(full):
+        return full
+    return _hashed("maas-", target, 253)
+
+
+def external_model_label(target):
+    """The value of label maas.opendatahub.io/external-model: the ExternalModel's name, or, past the
+    63 characters a label value holds, its start and a hash."""
+    if len(target) <= 63:
+        return target
+    return _hashed("", target, 63)
 
 
 def external_service_name(target):

@@ -76,6 +76,8 @@ def _findings(parsed, translation, facts) -> dict:
         "routes": facts["routes"],
         "unresolved": facts["unresolved"],
         "conflicts": facts["conflicts"],
+        "externals": parsed.get("externals", {}),
+        "secrets": facts.get("secrets") or {},
     }
 
 
@@ -208,8 +210,39 @@ def _tenant_status(key, found):
     return {"phase": "Active" if ready == "True" else "Failed"}, [("Ready", ready, reason, message)]
 
 
+_NOT_INJECTED = ("the provider credential (Secret %s, key api-key) is not attached to requests: no Gateway API, "
+                 "Istio or Kuadrant object can take a header value from a Secret, and MaaS never copies it into "
+                 "one. Upstream's payload-processing component injects it; without it the provider receives "
+                 "requests without its API key")
+
+
+def _credential_condition(ns, target, found):
+    """CredentialInjected of a model of kind ExternalModel: never True, because nothing this collection
+    generates can attach the provider's key (see the README, external models)."""
+    external = found["externals"].get((ns, target))
+    if external is None:
+        return ("CredentialInjected", "False", "NotSupported",
+                "ExternalModel %s is missing or invalid: no provider credential is known" % ref(ns, target))
+    secret = ref(ns, external["credential"])
+    exists = found["secrets"].get((ns, external["credential"]))
+    prefix = ""
+    if exists is False:
+        prefix = "Secret %s named by ExternalModel %s spec.credentialRef does not exist; " % (secret, ref(ns, target))
+    elif isinstance(exists, str):
+        prefix = "cannot tell whether Secret %s exists (%s); " % (secret, exists)
+    return "CredentialInjected", "False", "NotSupported", prefix + _NOT_INJECTED % secret
+
+
+def _model_ref_and_credential_status(key, found):
+    status, conditions = _model_ref_status(key, found)
+    model = found["models"].get((key[1], key[2]))
+    if model is not None and model["kind"] == "ExternalModel":
+        conditions.append(_credential_condition(key[1], model["name"], found))
+    return status, conditions
+
+
 _STATUS_OF = {
-    "MaaSModelRef": _model_ref_status,
+    "MaaSModelRef": _model_ref_and_credential_status,
     "MaaSAuthPolicy": _auth_policy_status,
     "MaaSSubscription": _subscription_status,
     "Tenant": _tenant_status,

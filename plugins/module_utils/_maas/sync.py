@@ -33,11 +33,13 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
     APPLIED_DIGEST_ANNOTATION,
     AUTH_POLICY,
     BACKEND_TLS_POLICY,
+    EXTERNAL_MODEL,
     GENERATED_KINDS,
     HTTPROUTE,
     KSERVE_ROUTE_SELECTOR,
     MAAS_API_VERSION,
     MAAS_KINDS,
+    SERVICE_ENTRY,
     SPEC_OWNED_KINDS,
     ref,
     split_ref,
@@ -68,7 +70,7 @@ KSERVE_ROUTES = HTTPROUTE + (KSERVE_ROUTE_SELECTOR,)
 def read_cluster(cluster, read_maas) -> dict:
     """Every LIST this run needs, in parallel: {(apiVersion, kind[, selector]): items, or None when
     the cluster does not serve the kind}. Raises ModuleFailure when any LIST fails."""
-    reads = [(MAAS_API_VERSION, kind) for kind in MAAS_KINDS] if read_maas else []
+    reads = [(MAAS_API_VERSION, kind) for kind in MAAS_KINDS] + [EXTERNAL_MODEL] if read_maas else []
     reads += list(GENERATED_KINDS) + [KSERVE_ROUTES]
 
     def read(spec):
@@ -90,16 +92,18 @@ def read_cluster(cluster, read_maas) -> dict:
 
 
 def maas_resources(lists) -> list:
-    """The MaaS CRs read, failing when the cluster does not serve their CRDs."""
+    """The MaaS CRs read, failing when the cluster does not serve their CRDs. ExternalModels count
+    when the cluster serves them (a cluster installed before their CRD shipped has none)."""
     missing = [kind for kind in MAAS_KINDS if lists[(MAAS_API_VERSION, kind)] is None]
     if missing:
         raise ModuleFailure("The cluster does not serve the MaaS CRDs (%s); run the "
                             "modelserving.maas.prerequisites role first." % ", ".join(missing))
-    return [obj for kind in MAAS_KINDS for obj in lists[(MAAS_API_VERSION, kind)]]
+    return [obj for kind in MAAS_KINDS for obj in lists[(MAAS_API_VERSION, kind)]] + (lists[EXTERNAL_MODEL] or [])
 
 
 def _options(params, resources, lists) -> dict:
-    """Checked translation options; `auto` TLS origination is BackendTLSPolicy where it is served."""
+    """Checked translation options; `auto` TLS origination is BackendTLSPolicy where it is served,
+    and external models get an Istio ServiceEntry where the cluster serves that kind."""
     external_tls = params["external_tls"]
     if external_tls == "auto":
         external_tls = "backendtlspolicy" if lists[BACKEND_TLS_POLICY] is not None else "destinationrule"
@@ -108,7 +112,8 @@ def _options(params, resources, lists) -> dict:
                                maas_api_url=params["maas_api_url"], audiences=params["audiences"],
                                managed_by=params["managed_by"], tiers=params["tiers"],
                                external_tls=external_tls, cache_ttl=params["cache_ttl"],
-                               allow_internal_endpoints=params["allow_internal_endpoints"])
+                               allow_internal_endpoints=params["allow_internal_endpoints"],
+                               service_entry=lists[SERVICE_ENTRY] is not None)
     except ValueError as err:
         raise ModuleFailure(str(err))
 
@@ -151,10 +156,11 @@ def gateway_error(cluster, gateway, params, parsed):
 def held_groups(translation, parsed, gateway, error) -> tuple:
     """(the groups neither applied nor pruned this run, {group: why} of those that fail it).
 
-    Skipped models are held. Without a valid Tenant there is no gateway to put its defaults on, nor
-    to take them from. When the Gateway does not exist, its policies and the routes of ExternalModels
-    (parented to it) stay as they are, and the run fails."""
-    held = set(frozen_models(translation))
+    Skipped models are held, except those whose ExternalModel is gone (read, not failed to read):
+    deleting it stops the route to its provider. Without a valid Tenant there is no gateway to put its
+    defaults on, nor to take them from. When the Gateway does not exist, its policies and the routes
+    of ExternalModels (parented to it) stay as they are, and the run fails."""
+    held = set(frozen_models(translation)) - set(translation.get("unprovided", []))
     if gateway is None:
         held.add(GATEWAY_GROUP)
     failed = {}
@@ -164,6 +170,16 @@ def held_groups(translation, parsed, gateway, error) -> tuple:
             if model["kind"] == "ExternalModel" and ref(*key) not in held:
                 failed[ref(*key)] = "its HTTPRoute is parented to the gateway: %s" % error
     return held | set(failed), failed
+
+
+def credential_secrets(cluster, parsed) -> dict:
+    """{(namespace, name): True, False, or why it could not be told} for the credentialRef Secret of
+    every ExternalModel a MaaSModelRef names. Read as metadata only: the key never reaches this process."""
+    wanted = sorted({(key[0], parsed["externals"][(key[0], model["name"])]["credential"])
+                     for key, model in parsed["models"].items()
+                     if model["kind"] == "ExternalModel" and (key[0], model["name"]) in parsed["externals"]})
+    results = cluster.parallel(lambda secret: cluster.exists("v1", "Secret", secret[1], secret[0]), wanted)
+    return {secret: found if error is None else str(error) for secret, (found, error) in zip(wanted, results)}
 
 
 def write_statuses(cluster, resources, statuses, check_mode) -> tuple:
@@ -283,7 +299,8 @@ def run(params, context) -> dict:
     status_errors = []
     if from_cluster and params["write_status"]:
         facts = {"routes": routes, "unresolved": resolved["unresolved"], "conflicts": outcome["conflicts"],
-                 "refused": trust["refused"], "failed": failed, "gateway_error": error}
+                 "refused": trust["refused"], "failed": failed, "gateway_error": error,
+                 "secrets": credential_secrets(cluster, parsed)}
         statuses = desired_statuses(resources, parsed, translation, facts, _now())
         outcome["status_updated"], status_errors = write_statuses(cluster, resources, statuses, context.check_mode)
 

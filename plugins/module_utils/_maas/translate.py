@@ -105,23 +105,25 @@ def _check_parameters(resources, routes, gateway, options):
                 raise TranslationError("gateway.%s %s: must be a DNS-1123 label" % (key, quoted(value)))
     if not is_int(options["cache_ttl"]) or options["cache_ttl"] < 0:
         raise TranslationError("cache_ttl %s: must be a non-negative integer (seconds)" % quoted(options["cache_ttl"]))
-    if not isinstance(options["allow_internal_endpoints"], bool):
-        raise TranslationError("allow_internal_endpoints %s: must be true or false"
-                               % quoted(options["allow_internal_endpoints"]))
+    for flag in ("allow_internal_endpoints", "service_entry"):
+        if not isinstance(options[flag], bool):
+            raise TranslationError("%s %s: must be true or false" % (flag, quoted(options[flag])))
 
 
 def checked_options(resources, routes=None, gateway=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
                     audiences=DEFAULT_AUDIENCES, managed_by=DEFAULT_MANAGED_BY, tiers=None,
-                    external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False) -> dict:
+                    external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False,
+                    service_entry=True) -> dict:
     """The translation options once every parameter is checked; TranslationError names a bad one.
 
     `resources`, `routes` and `gateway` are checked too but are not options: they are the input.
     `allow_internal_endpoints` lets external models point inside the cluster or the node
     (external.internal_address_reason); by default those endpoints make their CR invalid.
+    `service_entry` false leaves out the Istio ServiceEntry of external models (no Istio).
     """
     options = {"selection": selection, "maas_api_url": maas_api_url, "audiences": audiences,
                "managed_by": managed_by, "external_tls": external_tls, "cache_ttl": cache_ttl,
-               "allow_internal_endpoints": allow_internal_endpoints}
+               "allow_internal_endpoints": allow_internal_endpoints, "service_entry": service_entry}
     _check_parameters(resources, routes, gateway, options)
     options["tiers"] = parse_tiers(tiers)
     options["maas_api_url"] = maas_api_url.rstrip("/")
@@ -176,9 +178,10 @@ def _routed_models(parsed, routes, gateway, options) -> dict:
     """Each model's HTTPRoute, or why it has none. For an ExternalModel the route is generated here.
 
     Returns {"routes": {key: route name}, "objects": [external route objects], "skipped": [entry],
-    "external_routes": {"ns/model": route facts}}.
+    "external_routes": {"ns/model": route facts}, "unprovided": ["ns/model" of the skipped ExternalModel
+    models that no ExternalModel nor override describes]}.
     """
-    out = {"routes": {}, "objects": [], "skipped": [], "external_routes": {}}
+    out = {"routes": {}, "objects": [], "skipped": [], "external_routes": {}, "unprovided": []}
     for key in sorted(set(parsed["models"]) | _invalid_model_refs(parsed)):
         model, model_ref = parsed["models"].get(key), ref(*key)
         if key in parsed["blocked"]:
@@ -193,11 +196,11 @@ def _routed_models(parsed, routes, gateway, options) -> dict:
             endpoint = provider_endpoint(model, parsed["externals"])
             if endpoint is None:
                 out["skipped"].append(_skipped(model_ref, unknown_provider_reason(model)))
+                out["unprovided"].append(model_ref)
             elif gateway is None:
                 out["skipped"].append(_skipped(model_ref, "no valid gateway: the Tenant is invalid"))
             else:
-                out["objects"].extend(external_model_objects(model, endpoint, gateway, options["external_tls"],
-                                                             options["managed_by"]))
+                out["objects"].extend(external_model_objects(model, endpoint, gateway, options))
                 out["routes"][key] = external_route_name(model["name"])
                 out["external_routes"][model_ref] = external_route_facts(model, gateway)
     return out
@@ -275,7 +278,8 @@ def translate(parsed, routes, gateway, options) -> dict:
     """The objects enforcing already parsed CRs (validate.parse_resources) on `gateway`.
 
     `routes` maps "ns/model" to the HTTPRoute of each LLMInferenceService model. Returns what
-    `generate` returns plus "external_routes": {"ns/model": route facts} of the generated routes.
+    `generate` returns plus "external_routes": {"ns/model": route facts} of the generated routes and
+    "unprovided": the skipped models whose ExternalModel is gone (their objects may be pruned).
     """
     if not options["allow_internal_endpoints"]:
         parsed = refuse_internal_endpoints(parsed)
@@ -289,12 +293,14 @@ def translate(parsed, routes, gateway, options) -> dict:
         "invalid": sorted(parsed["invalid"], key=_entry_order),
         "missing_models": sorted(_missing_models(parsed, routed["routes"]), key=_entry_order),
         "external_routes": routed["external_routes"],
+        "unprovided": routed["unprovided"],
     }
 
 
 def generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
              audiences=DEFAULT_AUDIENCES, managed_by=DEFAULT_MANAGED_BY, gateway=None, tiers=None,
-             external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False) -> dict:
+             external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False,
+             service_entry=True) -> dict:
     """Translate MaaS CRs into the Kuadrant and Gateway API objects that enforce them.
 
     Returns {"objects", "skipped", "invalid", "missing_models"}; the filter documentation
@@ -303,7 +309,7 @@ def generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MA
     options = checked_options(resources, routes, gateway, selection=selection, maas_api_url=maas_api_url,
                               audiences=audiences, managed_by=managed_by, tiers=tiers,
                               external_tls=external_tls, cache_ttl=cache_ttl,
-                              allow_internal_endpoints=allow_internal_endpoints)
+                              allow_internal_endpoints=allow_internal_endpoints, service_entry=service_entry)
     parsed = parse_resources(resources, selection)
     result = translate(parsed, routes or {}, effective_gateway(gateway, parsed), options)
     return {key: result[key] for key in ("objects", "skipped", "invalid", "missing_models")}

@@ -228,9 +228,6 @@ def parse_model_ref(obj) -> dict:
     target = model_ref.get("name")
     if not isinstance(target, str) or not target or len(target) > 253 or not DNS_SUBDOMAIN.match(target):
         _fail(kind, ns, name, "spec.modelRef.name", target, "must be a DNS-1123 subdomain of 1 to 253 characters")
-    if target_kind == "ExternalModel" and len(external_route_name(target)) > 253:
-        _fail(kind, ns, name, "spec.modelRef.name", target,
-              "is too long for the HTTPRoute maas-<name> (at most 248 characters)")
     override = _check_override(kind, ns, name, spec.get("endpointOverride"))
     return {"key": (ns, name), "kind": target_kind, "name": target,
             "endpoint_override": override["address"] if override else "", "override": override,
@@ -288,33 +285,65 @@ def parse_subscription(obj, selection) -> dict:
             "ref_literal": cel_string(ref(ns, name)), "name_literal": cel_string(name)}
 
 
+_PORT = re.compile(r"^[0-9]{1,5}\Z")
+# What Go's strconv.ParseBool accepts (the reference controller reads the annotation with it).
+_TRUE, _FALSE = ("1", "t", "true"), ("0", "f", "false")
+
+
+def _check_text(kind, ns, name, path, value, limit) -> str:
+    """A required string of 1 to `limit` printable characters (it ends up in a header or a label)."""
+    if not isinstance(value, str) or not value:
+        _fail_missing(kind, ns, name, path, "is required (a non-empty string)")
+    if len(value) > limit or not value.isprintable():
+        _fail(kind, ns, name, path, value, "must be 1 to %d printable characters" % limit)
+    return value
+
+
+def _external_endpoint(kind, ns, name, address) -> str:
+    if not isinstance(address, str) or not address:
+        _fail_missing(kind, ns, name, "spec.endpoint", "is required (the provider's host name, e.g. api.openai.com)")
+    try:
+        return parse_host(address)
+    except ValueError as exc:
+        _fail(kind, ns, name, "spec.endpoint", address, str(exc))
+
+
+def _credential_name(kind, ns, name, credential_ref) -> str:
+    if not isinstance(credential_ref, dict):
+        _fail_missing(kind, ns, name, "spec.credentialRef", "is required (the Secret holding key api-key)")
+    secret = credential_ref.get("name")
+    if not isinstance(secret, str) or not secret:
+        _fail_missing(kind, ns, name, "spec.credentialRef.name", "is required (the Secret holding key api-key)")
+    if len(secret) > 253 or not DNS_SUBDOMAIN.match(secret):
+        _fail(kind, ns, name, "spec.credentialRef.name", secret, "must be a Secret name (a DNS-1123 subdomain)")
+    return secret
+
+
+def _external_transport(kind, ns, name, annotations) -> tuple:
+    """(tls, port) from the annotations, defaulting as the reference controller does: TLS on, port 443."""
+    tls_text = annotations.get(EXTERNAL_TLS_ANNOTATION, "true")
+    if not isinstance(tls_text, str) or tls_text.lower() not in _TRUE + _FALSE:
+        _fail(kind, ns, name, "metadata.annotations[%s]" % EXTERNAL_TLS_ANNOTATION, tls_text, "must be true or false")
+    port_text = annotations.get(EXTERNAL_PORT_ANNOTATION, "443")
+    if not isinstance(port_text, str) or not _PORT.match(port_text) or not 1 <= int(port_text) <= 65535:
+        _fail(kind, ns, name, "metadata.annotations[%s]" % EXTERNAL_PORT_ANNOTATION, port_text,
+              "must be a port number from 1 to 65535")
+    return tls_text.lower() in _TRUE, int(port_text)
+
+
 def parse_external_model(obj) -> dict:
-    """An ExternalModel as {key, host, port, tls, path, address}: where the provider is and how to
-    reach it (`address`: spec.endpoint as written)."""
+    """An ExternalModel as {key, provider, target_model, credential (the Secret's name), host, port,
+    tls, path, address (spec.endpoint as written)}: what the provider is and how to reach it."""
     kind = "ExternalModel"
     ns, name = _check_identity(obj, kind)
     spec = _spec(obj, kind, ns, name)
-    address = spec.get("endpoint")
-    if not isinstance(address, str):
-        _fail(kind, ns, name, "spec.endpoint", address, "must be a host name (FQDN)")
-    try:
-        host = parse_host(address)
-    except ValueError as exc:
-        _fail(kind, ns, name, "spec.endpoint", address, str(exc))
-    annotations = meta(obj).get("annotations") or {}
-    tls_text = str(annotations.get(EXTERNAL_TLS_ANNOTATION, "true")).lower()
-    if tls_text not in ("true", "false"):
-        _fail(kind, ns, name, "metadata.annotations[%s]" % EXTERNAL_TLS_ANNOTATION, tls_text, "must be true or false")
-    tls = tls_text == "true"
-    port_text = annotations.get(EXTERNAL_PORT_ANNOTATION, "443" if tls else "80")
-    try:
-        port = int(str(port_text))
-    except ValueError:
-        port = 0
-    if not 1 <= port <= 65535:
-        _fail(kind, ns, name, "metadata.annotations[%s]" % EXTERNAL_PORT_ANNOTATION, port_text,
-              "must be a port from 1 to 65535")
-    return {"key": (ns, name), "host": host, "port": port, "tls": tls, "path": "/", "address": address}
+    provider = _check_text(kind, ns, name, "spec.provider", spec.get("provider"), 63)
+    target_model = _check_text(kind, ns, name, "spec.targetModel", spec.get("targetModel"), 253)
+    host = _external_endpoint(kind, ns, name, spec.get("endpoint"))
+    credential = _credential_name(kind, ns, name, spec.get("credentialRef"))
+    tls, port = _external_transport(kind, ns, name, meta(obj).get("annotations") or {})
+    return {"key": (ns, name), "provider": provider, "target_model": target_model, "credential": credential,
+            "host": host, "port": port, "tls": tls, "path": "/", "address": spec["endpoint"]}
 
 
 def parse_tenant_gateway(obj) -> dict:

@@ -153,6 +153,9 @@ class ClusterDouble(object):
         self._record("get", api_version, kind, namespace, name, False)
         return self._get(api_version, kind, name, namespace)
 
+    def exists(self, api_version, kind, name, namespace=None):
+        return self.get(api_version, kind, name, namespace) is not None
+
     def list(self, api_version, kind, namespace=None, label_selector=None):
         self._record("list", api_version, kind, namespace, None, False)
         return self._list(api_version, kind, namespace, label_selector)

@@ -94,7 +94,9 @@ def external(name="gpt", ns="llm", override=None, target=None):
 
 def external_model_cr(name="gpt", ns="llm", endpoint="api.openai.com"):
     return {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "ExternalModel",
-            "metadata": {"name": name, "namespace": ns}, "spec": {"endpoint": endpoint}}
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"provider": "openai", "targetModel": "gpt-4o", "endpoint": endpoint,
+                     "credentialRef": {"name": "openai-key"}}}
 
 
 ACCESS = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "MaaSAuthPolicy",

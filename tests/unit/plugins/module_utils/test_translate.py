@@ -309,13 +309,15 @@ def test_an_external_model_without_a_host_is_skipped_with_the_reason():
 def test_external_model_cr_wins_over_the_override():
     ext = {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "ExternalModel",
            "metadata": {"name": "gpt", "namespace": "ext", "annotations": {"maas.opendatahub.io/tls": "false"}},
-           "spec": {"endpoint": "llm.internal"}}
+           "spec": {"provider": "vllm", "targetModel": "gpt", "endpoint": "llm.internal",
+                    "credentialRef": {"name": "key"}}}
     result = generate([model("gpt", ns="ext", kind="ExternalModel", endpointOverride="https://x.example.com"), ext])
     kinds = names(result)
     assert "DestinationRule ext/maas-gpt" not in kinds
     service = [o for o in result["objects"] if o["kind"] == "Service"][0]
     assert service["spec"]["externalName"] == "llm.internal"
-    assert service["spec"]["ports"][0]["port"] == 80
+    # Port 443 unless annotated, with or without TLS, as the reference controller defaults it.
+    assert service["spec"]["ports"][0] == {"name": "http", "port": 443, "protocol": "TCP"}
 
 
 def test_a_dotted_model_name_is_valid_and_every_generated_name_and_label_stays_valid():

@@ -636,3 +636,89 @@ def test_the_go_controllers_policies_are_adopted_and_its_orphans_pruned():
     assert trlp["metadata"]["labels"]["app.kubernetes.io/part-of"] == "models-as-a-service"
     mark = len(cluster.requests)
     assert sync(cluster)["changed"] is False and cluster.writes()[mark:] == []
+
+
+# upstream-shaped ExternalModels, read from the cluster
+
+
+def upstream_external_model(name="gpt", namespace="llm", secret="openai-key"):
+    return {"apiVersion": MAAS, "kind": "ExternalModel", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"provider": "openai", "targetModel": "gpt-4o", "endpoint": "api.openai.com",
+                     "credentialRef": {"name": secret}}}
+
+
+def upstream_external_installation():
+    return installation() + [
+        {"apiVersion": MAAS, "kind": "MaaSModelRef", "metadata": {"name": "gpt", "namespace": "llm"},
+         "spec": {"modelRef": {"kind": "ExternalModel", "name": "gpt"}}},
+        upstream_external_model(), access("gpt-access", ["gpt"]),
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "openai-key", "namespace": "llm"},
+         "data": {"api-key": "c2stcHJvdmlkZXI="}}]
+
+
+def generated_for(cluster, model):
+    return sorted("%s %s" % (kind[1], o["metadata"]["name"])
+                  for kind in (("v1", "Service"), ("networking.istio.io/v1", "ServiceEntry"),
+                               ("networking.istio.io/v1", "DestinationRule"), (GATEWAY_API, "HTTPRoute"))
+                  for o in cluster.list(kind[0], kind[1], "llm", "maas.opendatahub.io/model=%s" % model))
+
+
+def test_an_external_model_read_from_the_cluster_needs_no_endpoint_override():
+    cluster = ClusterDouble(upstream_external_installation())
+    result = sync(cluster, external_tls="destinationrule")
+    assert result["invalid"] == [] and result["skipped_models"] == []
+    assert generated_for(cluster, "gpt") == ["DestinationRule maas-gpt", "HTTPRoute maas-gpt", "Service maas-gpt",
+                                             "ServiceEntry maas-gpt"]
+    found = condition(status(cluster, "MaaSModelRef", "gpt", "llm"), "CredentialInjected")
+    assert (found["status"], found["reason"]) == ("False", "NotSupported")
+    assert "Secret llm/openai-key" in found["message"] and "does not exist" not in found["message"]
+
+
+def test_a_missing_credential_secret_is_named_in_the_model_ref_status():
+    cluster = ClusterDouble([o for o in upstream_external_installation() if o["kind"] != "Secret"])
+    sync(cluster)
+    found = condition(status(cluster, "MaaSModelRef", "gpt", "llm"), "CredentialInjected")
+    assert "Secret llm/openai-key named by ExternalModel llm/gpt spec.credentialRef does not exist" in found["message"]
+
+
+def test_a_cluster_without_istio_service_entries_still_routes_external_models():
+    served = BUILTIN_KINDS | GENERATED | {(MAAS, k) for k in ("Tenant", "MaaSModelRef", "MaaSAuthPolicy",
+                                                              "MaaSSubscription", "ExternalModel")} | {
+        (GATEWAY_API, "Gateway")}
+    cluster = ClusterDouble(upstream_external_installation(), served=served - {("networking.istio.io/v1", "DestinationRule")})
+    result = sync(cluster)
+    assert result["failed_models"] == []
+    assert cluster.stored(GATEWAY_API, "BackendTLSPolicy", "maas-gpt", "llm") is not None
+    assert cluster.stored(GATEWAY_API, "HTTPRoute", "maas-gpt", "llm") is not None
+    assert not [ref for ref in result["created"] if "ServiceEntry" in ref]
+
+
+def test_a_cluster_without_the_external_model_crd_still_reconciles():
+    served = BUILTIN_KINDS | GENERATED | {(MAAS, k) for k in ("Tenant", "MaaSModelRef", "MaaSAuthPolicy",
+                                                              "MaaSSubscription")} | {(GATEWAY_API, "Gateway")}
+    cluster = ClusterDouble(installation() + [external_model("gpt"), access("gpt-access", ["gpt"])], served=served)
+    result = sync(cluster)
+    assert result["failed_models"] == [] and result["invalid"] == []
+    assert cluster.stored(GATEWAY_API, "HTTPRoute", "maas-gpt", "llm") is not None
+
+
+def test_deleting_the_external_model_removes_the_route_to_its_provider():
+    cluster = ClusterDouble(upstream_external_installation())
+    sync(cluster, external_tls="destinationrule")
+    cluster.delete(MAAS, "ExternalModel", "gpt", "llm")
+    result = sync(cluster, external_tls="destinationrule")
+    assert generated_for(cluster, "gpt") == []
+    assert sorted(r for r in result["deleted"] if "maas-gpt" in r) == [
+        "DestinationRule llm/maas-gpt", "HTTPRoute llm/maas-gpt", "Service llm/maas-gpt", "ServiceEntry llm/maas-gpt"]
+    assert result["skipped_models"][0]["reason"] == "ExternalModel llm/gpt not found and spec.endpointOverride is not set"
+
+
+def test_an_invalid_external_model_keeps_the_working_route():
+    cluster = ClusterDouble(upstream_external_installation())
+    sync(cluster, external_tls="destinationrule")
+    broken = upstream_external_model()
+    broken["spec"]["endpoint"] = "https://api.openai.com/v1"
+    cluster.add(broken)
+    result = sync(cluster, external_tls="destinationrule")
+    assert [(i["kind"], i["name"]) for i in result["invalid"]] == [("ExternalModel", "gpt")]
+    assert len(generated_for(cluster, "gpt")) == 4 and result["deleted"] == []
