@@ -144,7 +144,8 @@ def short_name(prefix, name, limit):
 def auth_policy_name(model):
     """The AuthPolicy that enforces MaaSAuthPolicies on model (namespace, name).
 
-    It lives in the model's namespace and model names are DNS labels: one name per model."""
+    It lives in the model's namespace, and a model name (a DNS subdomain of at most 63 characters)
+    makes a valid object name: one name per model."""
     return "maas-auth-" + model[1]
 
 

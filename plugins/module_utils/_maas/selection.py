@@ -89,9 +89,10 @@ def groups_reason(subscriptions) -> str:
     """groups mode: why the request has no usable subscription of the model, "" when it has one."""
     exists = "%s.exists(s, %s)" % (_subscriptions_literal(subscriptions), _names("asked"))
     unknown = '(%s != "" ? %s : %s)' % (BOUND_SUBSCRIPTION, cel_string(MODEL_NOT_IN_SUBSCRIPTION), cel_string(NOT_FOUND))
+    answer = {"many": cel_string(MULTIPLE_SUBSCRIPTIONS), "none": cel_string(NO_SUBSCRIPTION),
+              "denied": cel_string(ACCESS_DENIED)}
     body = ('asked != "" && !(%s) ? %s : (picked.size() == 1 ? "" : (picked.size() > 1 ? %s '
-            ': (asked == "" ? %s : %s)))' % (exists, unknown, cel_string(MULTIPLE_SUBSCRIPTIONS),
-                                            cel_string(NO_SUBSCRIPTION), cel_string(ACCESS_DENIED)))
+            ': (asked == "" ? %s : %s)))' % (exists, unknown, answer["many"], answer["none"], answer["denied"]))
     return '%s ? "" : %s' % (MODELS_LIST, _with_picked(subscriptions, body))
 
 

@@ -20,8 +20,6 @@ from translate_support import CelEngine, activation, build_cel_engine, golden_ca
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.authpolicy import membership_predicate
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
-    deny_not_member_key,
-    deny_unsubscribed_key,
     token_limit_key,
 )
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.tokenratelimit import owner_predicate
