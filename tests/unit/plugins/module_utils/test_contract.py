@@ -13,21 +13,12 @@ import pytest
 import yaml
 
 from gateway import Gateway
-from translate_support import CelEngine, build_cel_engine
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate
 
 CONTRACT = yaml.safe_load((Path(__file__).resolve().parents[3] / "contract" / "contract.yml").read_text())
 MODES = ("groups", "subscription")
 MODEL = ("llm", "qwen3")
-
-
-@pytest.fixture(scope="module")
-def cel():
-    build_cel_engine()
-    engine = CelEngine()
-    yield engine
-    engine.close()
 
 
 def generated(mode):

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gateway import Gateway
-from translate_support import CelEngine, activation, build_cel_engine, golden_cases, run_case
+from translate_support import activation, golden_cases, run_case
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.authpolicy import membership_predicate
@@ -30,14 +30,6 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, 
 MODEL = ("llm", "qwen3")
 ROUTES = {"llm/qwen3": "qwen3-route"}
 INFERENCE = "/llm/qwen3/v1/chat/completions"
-
-
-@pytest.fixture(scope="module")
-def cel():
-    build_cel_engine()
-    engine = CelEngine()
-    yield engine
-    engine.close()
 
 
 def truth(cel, expr, identity, headers=None, path=INFERENCE, shim=False):
