@@ -35,6 +35,7 @@ author:
   - modelserving.maas contributors (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.request_options
   - modelserving.maas.apply_options.patch
   - modelserving.maas.attributes
 attributes:

@@ -58,6 +58,7 @@ author:
   - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.request_options
   - modelserving.maas.attributes
   - modelserving.maas.apply_options
 attributes:

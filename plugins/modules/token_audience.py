@@ -25,6 +25,7 @@ author:
   - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - modelserving.maas.request_options
   - modelserving.maas.attributes
 attributes:
   check_mode:

@@ -195,3 +195,42 @@ def test_absent_deletes_what_exists(plane, namespace):
     assert result["unchanged"] == [f"Service {namespace}/maas-api"]
     again = plane.module("modelserving.maas.k8s_apply", state="absent", objects=objects(namespace))
     assert again["changed"] is False
+
+
+def test_a_stalled_api_server_fails_the_task_within_request_timeout_naming_the_host(plane, namespace):
+    """A server that takes the connection and never answers (a hung proxy): the module fails, says
+    where and why, instead of hanging the job. The listener stops by itself."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.5)
+    port, accepted, stop = listener.getsockname()[1], [], threading.Event()
+
+    def hold():  # accept and say nothing, for at most 120 s
+        for _ in range(240):
+            if stop.is_set():
+                break
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    try:
+        result = plane.module("modelserving.maas.k8s_apply", objects=objects(namespace),
+                              host=f"https://127.0.0.1:{port}", api_key="not-a-token", validate_certs=False,
+                              request_timeout=1)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert accepted, "the module never connected: the test proves nothing"
+    assert result.get("failed") is True, result
+    assert f"127.0.0.1:{port}" in result["msg"] and "timed out" in result["msg"], result["msg"]
+    assert "request_timeout" in result["msg"], result["msg"]

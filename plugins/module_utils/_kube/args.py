@@ -30,16 +30,21 @@ FIELD_MANAGER_ARG_SPEC = dict(field_manager=dict(type="str", default=DEFAULT_FIE
 WORKERS_ARG_SPEC = dict(workers=dict(type="int", default=DEFAULT_WORKERS))
 # Server-side apply: who owns the fields, whether to take others' fields, how many requests at once.
 APPLY_ARG_SPEC = dict(FIELD_MANAGER_ARG_SPEC, force_conflicts=dict(type="bool", default=False), **WORKERS_ARG_SPEC)
+# Every module: how long one API request may take (doc fragment modelserving.maas.request_options).
+DEFAULT_REQUEST_TIMEOUT = 60.0
+REQUEST_ARG_SPEC = dict(request_timeout=dict(type="float", default=DEFAULT_REQUEST_TIMEOUT))
 # Guarded patches (no ownership take-over): field manager and request concurrency.
 PATCH_ARG_SPEC = dict(FIELD_MANAGER_ARG_SPEC, **WORKERS_ARG_SPEC)
 
 
 def argument_spec(options, *shared):
-    """kubernetes.core's connection options, the `shared` specs (APPLY_ARG_SPEC, ...) and `options`.
+    """kubernetes.core's connection options, request_timeout, the `shared` specs (APPLY_ARG_SPEC, ...)
+    and `options`.
 
     Deep copies, so no module can change a spec another module reads.
     """
     spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(copy.deepcopy(REQUEST_ARG_SPEC))
     for extra in shared:
         spec.update(copy.deepcopy(extra))
     spec.update(copy.deepcopy(options))

@@ -124,22 +124,26 @@ def identity(obj):
 class Cluster(object):
     """REST access to one API server, shared by worker threads."""
 
-    def __init__(self, k8s_client, workers=DEFAULT_WORKERS, watch=None):
-        """`watch`: a cancel.ControllerWatch; while it says the playbook is gone no write is sent."""
+    def __init__(self, k8s_client, workers=DEFAULT_WORKERS, watch=None, timeout=None):
+        """`watch`: a cancel.ControllerWatch; while it says the playbook is gone no write is sent.
+        `timeout`: seconds one request may take (connect and read), None for no limit."""
         self._dynamic = k8s_client.client
         self._paths = dict(KINDS)
         self.workers = workers
         self._watch = watch
+        self.timeout = timeout
         self.host = getattr(getattr(self._dynamic, "configuration", None), "host", None) or "(unknown host)"
 
     @classmethod
-    def from_module(cls, module, workers=DEFAULT_WORKERS):
+    def from_module(cls, module, workers=DEFAULT_WORKERS, timeout=None):
         watch = ControllerWatch.of_this_process()
+        bound_every_request(timeout)
         try:
-            return cls(get_api_client(module=module), workers=workers, watch=watch)
+            return cls(get_api_client(module=module), workers=workers, watch=watch, timeout=timeout)
         except TransportError as err:  # discovery found no server to talk to
-            module.fail_json(msg="Cannot connect to the Kubernetes API: %s. Set kubeconfig/context or the "
-                                 "K8S_AUTH_* variables." % connection_problem(err))
+            host = module.params.get("host") or "the server of the kubeconfig context"
+            module.fail_json(msg="Cannot connect to the Kubernetes API at %s: %s%s. Set kubeconfig/context or the "
+                                 "K8S_AUTH_* variables." % (host, connection_problem(err), _waited(err, timeout)))
         except Exception as err:  # kubernetes.core raises several types for bad credentials
             module.fail_json(msg="Cannot connect to the Kubernetes API: %s. Set kubeconfig/context or the "
                                  "K8S_AUTH_* variables." % err)
@@ -181,10 +185,11 @@ class Cluster(object):
         try:
             response = self._dynamic.request(
                 method, path, body=body, query_params=list((query or {}).items()),
-                header_params={"Accept": accept}, content_type=content_type, serialize=False)
+                header_params={"Accept": accept}, content_type=content_type, serialize=False,
+                _request_timeout=self.timeout)
         except TransportError as err:  # no HTTP answer at all: the server is down or unreachable
-            raise K8sError(None, "Unreachable", "cannot reach the API server at %s: %s"
-                           % (self.host, connection_problem(err)))
+            raise K8sError(None, "Unreachable", "cannot reach the API server at %s: %s%s"
+                           % (self.host, connection_problem(err), _waited(err, self.timeout)))
         except DynamicApiError as err:
             raise api_error(err, method, path, self.host)
         data = response.data
@@ -373,6 +378,37 @@ def _causes(err):
         pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__]
                        + list(getattr(current, "args", ())))
     return seen
+
+
+def bound_every_request(timeout):
+    """Make `timeout` the default of every request the `kubernetes` package sends from this process.
+
+    Its REST client passes an explicit "no timeout" to urllib3 unless a request names one, which
+    overrides the socket default; discovery (kubernetes.core's, before any request of ours) names
+    none. A module process is short-lived and talks to one cluster, so a process-wide default is
+    exactly the option's meaning."""
+    if timeout is None:
+        return
+    try:
+        from kubernetes.client import rest
+    except ImportError:
+        return
+    unbounded = getattr(rest.RESTClientObject.request, "_maas_unbounded", rest.RESTClientObject.request)
+
+    def request(self, method, url, *args, **kwargs):
+        if len(args) < 6 and kwargs.get("_request_timeout") is None:  # the 7th positional is _request_timeout
+            kwargs["_request_timeout"] = timeout
+        return unbounded(self, method, url, *args, **kwargs)
+
+    request._maas_unbounded = unbounded
+    rest.RESTClientObject.request = request
+
+
+def _waited(err, timeout):
+    """What a timeout waited for, so the message says which setting to raise."""
+    if timeout is None or connection_problem(err) != "timed out":
+        return ""
+    return " (no answer within %g s: request_timeout)" % timeout
 
 
 def connection_problem(err):

@@ -13,7 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import DEFAULT_WORKERS
+import socket
+
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import DEFAULT_REQUEST_TIMEOUT, DEFAULT_WORKERS
 
 
 class ModuleFailure(Exception):
@@ -63,9 +65,15 @@ def execute(module, run):
 
     workers = module.params.get("workers")
     workers = DEFAULT_WORKERS if workers is None else max(1, workers)  # workers: 0 means one, as it always did
+    timeout = module.params.get("request_timeout")
+    timeout = DEFAULT_REQUEST_TIMEOUT if timeout is None else timeout
+    if not timeout > 0:
+        module.fail_json(msg="request_timeout %g: must be a number of seconds greater than 0" % timeout)
+    # Every socket of this process: discovery in kubernetes.core opens its own before any request of ours.
+    socket.setdefaulttimeout(timeout)
     # kubernetes.core's AnsibleK8SModule wraps the AnsibleModule that prints the result
     no_log_values = getattr(module, "_module", module).no_log_values
-    context = RunContext(lambda: Cluster.from_module(module, workers=workers),
+    context = RunContext(lambda: Cluster.from_module(module, workers=workers, timeout=timeout),
                          check_mode=module.check_mode, diff=module._diff, hide=no_log_values.update)
     try:
         result = run(module.params, context)

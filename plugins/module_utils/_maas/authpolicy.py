@@ -197,7 +197,9 @@ def _success_headers(selected, selection) -> dict:
     return {
         "X-MaaS-Subscription": {"when": [{"predicate": when}], "plain": {"expression": selected},
                                 "metrics": False, "priority": 0},
-        "authorization": {"key": "authorization", "plain": {"value": ""}, "metrics": False, "priority": 0},
+        # An expression, not a static value: Authorino v0.24 prints a static success-header value
+        # as a Go struct (observed against the real Authorino: `{[34 34] <nil>}`).
+        "authorization": {"key": "authorization", "plain": {"expression": '""'}, "metrics": False, "priority": 0},
     }
 
 
@@ -208,8 +210,11 @@ def _denial(reason, selection) -> dict:
     explained = "(r in %s ? %s[r] : \"access denied\")" % (messages, messages)
     if selection == "subscription":
         explained = '((r == %s && %s != "") ? %s : %s)' % (SI_ERROR, SI_MESSAGE, SI_MESSAGE, explained)
+    # Authorino appends its own x-ext-auth-reason with the `message`; making it the reason too keeps
+    # the header single-valued in meaning (over raw HTTP only the last one survives).
     return {
         "code": 403,
+        "message": {"expression": named},
         "headers": {"x-ext-auth-reason": {"expression": named}, "content-type": {"value": "text/plain"}},
         "body": {"expression": let("r", named, 'r + ": " + %s' % explained)},
     }

@@ -221,7 +221,8 @@ def test_every_policy_naming_a_model_contributes_to_its_auth_policy():
     # Only the subscription reaches the model, and the caller's credential is blanked.
     headers = auth["spec"]["rules"]["response"]["success"]["headers"]
     assert sorted(headers) == ["X-MaaS-Subscription", "authorization"]
-    assert headers["authorization"] == {"key": "authorization", "plain": {"value": ""}, "metrics": False, "priority": 0}
+    assert headers["authorization"] == {"key": "authorization", "plain": {"expression": '""'}, "metrics": False,
+                                        "priority": 0}
 
 
 def test_deleting_a_subscription_rebuilds_the_model_policy_without_it():

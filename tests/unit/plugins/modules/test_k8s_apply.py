@@ -165,11 +165,22 @@ def test_main_runs_with_the_module_params_and_at_least_one_worker(monkeypatch):
     cluster, connected = ClusterDouble(), []
     module = FakeModule(params_for(k8s_apply, objects=[configmap()], workers=0))
     monkeypatch.setattr(k8s_apply, "new_module", lambda **kwargs: module)
-    monkeypatch.setattr(Cluster, "from_module", classmethod(lambda cls, m, workers: connected.append(workers) or cluster))
+    monkeypatch.setattr(Cluster, "from_module",
+                        classmethod(lambda cls, m, workers, timeout: connected.append((workers, timeout)) or cluster))
+    socket_timeouts = []
+    monkeypatch.setattr("socket.setdefaulttimeout", socket_timeouts.append)
     with pytest.raises(SystemExit):
         k8s_apply.main()
     assert module.exit["created"] == ["ConfigMap opendatahub/maas-config"] and module.failure is None
-    assert connected == [1]
+    # request_timeout (default 60 s) bounds every request, and every socket discovery opens.
+    assert connected == [(1, 60.0)] and socket_timeouts == [60.0]
+
+    stalled = FakeModule(params_for(k8s_apply, objects=[configmap()], request_timeout=0))
+    monkeypatch.setattr(k8s_apply, "new_module", lambda **kwargs: stalled)
+    with pytest.raises(SystemExit):
+        k8s_apply.main()
+    assert stalled.failure == {"msg": "request_timeout 0: must be a number of seconds greater than 0"}
+    assert connected == [(1, 60.0)]
 
     refused = FakeModule(params_for(k8s_apply, objects=[{"kind": "ConfigMap"}]))
     monkeypatch.setattr(k8s_apply, "new_module", lambda **kwargs: refused)
