@@ -278,5 +278,9 @@ def test_verify_playbook_checks_every_configured_hop_and_skips_the_rest(plane, a
     assert [(r["name"], r["ok"], r["minimum_version_enforced"]) for r in checked] == \
         [("authorino", True, True), ("maas-api", True, True)]
     summary = results["Summary"]["msg"]
-    assert summary[0].startswith("hop") and len(summary) == 4
-    assert summary[3] == f"skipped  gateway: Gateway {namespace}/maas-default-gateway not found"
+    assert summary[0].startswith("hop") and len(summary) == 6
+    assert summary[3:] == [
+        f"skipped  gateway: Gateway {namespace}/maas-default-gateway not found",
+        f"skipped  gateway->maas-api: neither DestinationRule {namespace}/maas-api-backend-tls"
+        f" nor BackendTLSPolicy {namespace}/maas-api-backend-tls exists",
+        f"skipped  authorino->maas-api: Deployment {namespace}/authorino not found"]
