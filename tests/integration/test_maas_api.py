@@ -467,7 +467,7 @@ def test_an_unknown_ca_keeps_insecure_skip_verify_and_warns_until_the_openshift_
     assert plane.get("secret", "maas-api-backend-ca", site["gateway"]) is None
 
     # OpenShift fills openshift-service-ca.crt in every namespace; then the service CA is published.
-    service_ca, _ = near_expiry_ca()
+    service_ca = near_expiry_ca()[0]
     plane.apply({"apiVersion": "v1", "kind": "ConfigMap",
                  "metadata": {"name": "openshift-service-ca.crt", "namespace": site["api"]},
                  "data": {"service-ca.crt": service_ca.public_bytes(serialization.Encoding.PEM).decode()}})

@@ -92,7 +92,7 @@ def test_each_client_checks_the_live_peer_against_the_ca_it_reads_and_unverified
                         "ca_secret": {"name": "maas-api-backend-ca", "namespace": "openshift-ingress", "key": "ca.crt"},
                         "client": {"name": "DestinationRule openshift-ingress/maas-api-backend-tls", "verifies": True,
                                    "problems": []}}]
-    [unverified], _ = client_targets(base, rule(insecureSkipVerify=True), {}, {}, FQDN, 8443, names, CA, 7)
+    [unverified] = client_targets(base, rule(insecureSkipVerify=True), {}, {}, FQDN, 8443, names, CA, 7)[0]
     assert unverified["ca_configmap"] == CA
     result = with_client({"name": "gateway->maas-api", "ok": True, "failures": []}, unverified["client"])
     assert result["ok"] is False and result["client_verifies"] is False
