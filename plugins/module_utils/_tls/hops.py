@@ -140,7 +140,8 @@ def tls_verify_plan(gateway: Mapping[str, Any], authorino: Mapping[str, Any], ma
             fqdn = "%s.%s.svc.%s" % (maas_api_service_name, maas_api_namespace, cluster_domain)
             more, why = client_targets(targets[-1], clients.get("destination_rule") or {},
                                        clients.get("backend_tls_policy") or {}, clients.get("authorino_deployment") or {},
-                                       fqdn, maas_api_port, clients["names"], ca_configmap, min_days_to_expiry)
+                                       fqdn, maas_api_port, clients["names"], ca_configmap, min_days_to_expiry,
+                                       authorino)
             targets += more
             skipped += why
     if not maas_api_service:
@@ -173,9 +174,11 @@ def _client_target(name: str, base: Mapping[str, Any], verification: Mapping[str
 def client_targets(maas_api_target: Mapping[str, Any], destination_rule: Mapping[str, Any],
                    backend_tls_policy: Mapping[str, Any], authorino_deployment: Mapping[str, Any],
                    fqdn: str, port: int, names: Mapping[str, str], ca_configmap: Mapping[str, Any],
-                   min_days_to_expiry: Any) -> Tuple[List[Dict[str, Any]], List[str]]:
-    """(targets, skipped) for maas-api's two clients, the gateway and Authorino. `names` gives the
-    objects' names for the skipped lines: destination_rule, backend_tls_policy, authorino_deployment."""
+                   min_days_to_expiry: Any, authorino_cr: Optional[Mapping[str, Any]] = None
+                   ) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """(targets, skipped) for maas-api's two clients, the gateway and Authorino (whose CR may be
+    what mounts the bundle). `names` gives the objects' names for the skipped lines:
+    destination_rule, backend_tls_policy, authorino_deployment."""
     targets, skipped = [], []
     if backend_tls_policy:
         verification = backend_tls_policy_verification(backend_tls_policy)
@@ -190,7 +193,7 @@ def client_targets(maas_api_target: Mapping[str, Any], destination_rule: Mapping
                                       min_days_to_expiry))
     if authorino_deployment:
         targets.append(_client_target("authorino->maas-api", maas_api_target,
-                                      authorino_verification(authorino_deployment, fqdn), ca_configmap,
+                                      authorino_verification(authorino_deployment, fqdn, authorino_cr), ca_configmap,
                                       min_days_to_expiry))
     else:
         skipped.append("authorino->maas-api: Deployment %s not found" % names["authorino_deployment"])

@@ -109,16 +109,31 @@ def _mounted_configmap(pod: Mapping[str, Any], container: Mapping[str, Any], pat
     return None
 
 
-def authorino_verification(deployment: Mapping[str, Any], server_name: str) -> Dict[str, Any]:
+def _cr_mounted_configmap(authorino_cr: Mapping[str, Any], path: str) -> Optional[Dict[str, str]]:
+    """The ConfigMap key the Authorino CR's spec.volumes mounts at `path` (the operator adds the
+    volume and mount to the Deployment), or None."""
+    for item in ((authorino_cr.get("spec") or {}).get("volumes") or {}).get("items") or []:
+        directory = str(item.get("mountPath", "")).rstrip("/")
+        if path.startswith(directory + "/") and item.get("configMaps"):
+            relative = path[len(directory) + 1:]
+            keys = {i.get("path"): i.get("key") for i in item.get("items") or []}
+            return {"kind": "ConfigMap", "name": item["configMaps"][0], "key": keys.get(relative, relative)}
+    return None
+
+
+def authorino_verification(deployment: Mapping[str, Any], server_name: str,
+                           authorino_cr: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """Whether Authorino (a Go program) can verify maas-api: SSL_CERT_FILE must name a file mounted
-    from a ConfigMap (the CA bundle). Go always verifies; without the bundle it trusts only the
-    image's system roots, which never chain to a cluster CA."""
+    from a ConfigMap (the CA bundle), by the Deployment or by the Authorino CR's spec.volumes. Go
+    always verifies; without the bundle it trusts only the image's system roots, which never chain
+    to a cluster CA."""
     meta = deployment.get("metadata") or {}
     client = "Deployment %s/%s" % (meta.get("namespace"), meta.get("name"))
     pod = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
     containers = pod.get("containers") or []
     path = _container_env(containers[0]).get("SSL_CERT_FILE") if containers else None
-    ca = _mounted_configmap(pod, containers[0], path) if path else None
+    ca = (_mounted_configmap(pod, containers[0], path) or _cr_mounted_configmap(authorino_cr or {}, path)) \
+        if path else None
     problems = []
     if not path:
         problems.append("SSL_CERT_FILE is not set: Authorino trusts only the image's system roots")

@@ -73,6 +73,15 @@ def test_authorino_verifies_with_the_configmap_mounted_at_ssl_cert_file():
     assert found["ca"] == {"kind": "ConfigMap", "name": "maas-ca-bundle", "key": "ca.crt", "namespace": "kuadrant-system"}
 
 
+def test_authorino_whose_cr_mounts_the_bundle_verifies_with_that_configmap():
+    cr = {"spec": {"volumes": {"items": [{"name": "maas-ca", "mountPath": "/etc/maas-ca-bundle",
+                                          "configMaps": ["maas-ca-bundle"],
+                                          "items": [{"key": "ca.crt", "path": "ca-bundle.crt"}]}]}}}
+    deployment = authorino(env=[{"name": "SSL_CERT_FILE", "value": "/etc/maas-ca-bundle/ca-bundle.crt"}])
+    found = authorino_verification(deployment, FQDN, cr)
+    assert found["verifies"] is True and found["ca"]["name"] == "maas-ca-bundle" and found["ca"]["key"] == "ca.crt"
+
+
 def test_authorino_without_a_mounted_bundle_is_a_problem_named_as_such():
     unset = authorino_verification(authorino(), FQDN)
     assert unset["problems"] == ["SSL_CERT_FILE is not set: Authorino trusts only the image's system roots"]
