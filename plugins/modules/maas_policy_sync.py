@@ -157,11 +157,23 @@ options:
     description:
       - TLS origination for ExternalModel routes. V(auto) uses BackendTLSPolicy where the cluster
         serves it, DestinationRule otherwise. The DestinationRule (C(tls.mode) C(SIMPLE), the provider's
-        host as SNI) applies to the provider's host, as Istio applies none to an C(ExternalName)
+        host as SNI and C(subjectAltNames), verified as O(external_ca) says) applies to the provider's host, as Istio applies none to an C(ExternalName)
         Service; it and the ServiceEntry are exported to the model's and the gateway's namespaces only.
     type: str
     choices: [auto, destinationrule, backendtlspolicy]
     default: auto
+  external_ca:
+    description:
+      - The CA an ExternalModel provider is verified against, by provider host. Without an entry the
+        gateway verifies the provider against the system roots (the DestinationRule sets no
+        C(caCertificates), so Istio uses the proxy's OS CA certificates; the BackendTLSPolicy sets
+        C(wellKnownCACertificates=System)). Verification is never skipped; the host is the SNI and
+        the only name accepted (C(subjectAltNames), C(validation.hostname)).
+      - For a DestinationRule the name is a Secret in the gateway's namespace with key C(ca.crt)
+        (C(credentialName)); for a BackendTLSPolicy a ConfigMap in the model's namespace with key
+        C(ca.crt) (C(caCertificateRefs)).
+    type: dict
+    default: {}
   cache_ttl:
     description: Seconds Authorino caches maas-api answers.
     type: int
@@ -376,6 +388,7 @@ OPTIONS = dict(
         tokens_per_minute=dict(type="int", no_log=False),
     )),
     external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
+    external_ca=dict(type="dict", default={}),
     cache_ttl=dict(type="int", default=60),
     allow_internal_endpoints=dict(type="bool", default=False),
     prune=dict(type="bool", default=True),

@@ -130,6 +130,26 @@ options:
         type: list
         elements: str
         default: [h2, http/1.1]
+      client:
+        description:
+          - How the hop's real client is configured, as read from the cluster (playbook C(verify) reads
+            DestinationRules, BackendTLSPolicies and Authorino's Deployment). With O(targets[].client.verifies=false)
+            the target fails whatever the peer does, so that "encrypted but unverified" is a failure.
+        type: dict
+        suboptions:
+          name:
+            description: The client's configuration, such as C(DestinationRule openshift-ingress/maas-api-backend-tls).
+            type: str
+            required: true
+          verifies:
+            description: Whether that client verifies its peer's chain and name.
+            type: bool
+            required: true
+          problems:
+            description: Why it does not, in words.
+            type: list
+            elements: str
+            default: []
   timeout:
     description: Seconds allowed for each connection and handshake.
     type: float
@@ -220,6 +240,9 @@ results:
     minimum_version_enforced:
       description: True when every version below the minimum was refused by the server.
       type: bool
+    client_verifies:
+      description: O(targets[].client.verifies), or null when no client was given.
+      type: bool
     chain_verified:
       description: Whether the presented chain verifies against the expected CA.
       type: bool
@@ -285,6 +308,11 @@ TARGET_OPTIONS = dict(
     min_days_to_expiry=dict(type="int", default=0),
     check_hostname=dict(type="bool", default=True),
     alpn=dict(type="list", elements="str", default=["h2", "http/1.1"]),
+    client=dict(type="dict", options=dict(
+        name=dict(type="str", required=True),
+        verifies=dict(type="bool", required=True),
+        problems=dict(type="list", elements="str", default=[]),
+    )),
 )
 OPTIONS = dict(
     targets=dict(type="list", elements="dict", required=True, options=TARGET_OPTIONS),

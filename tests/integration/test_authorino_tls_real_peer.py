@@ -154,7 +154,8 @@ def authorino(plane, authorino_binary, tmp_path_factory):
         # Two HTTPS backends on 127.0.0.1: one certified by the shared CA (as maas-api is), one by another CA.
         result = plane.module("modelserving.maas.tls_certificate", ca={"name": "maas-ca", "namespace": namespace},
                               certificates=[{"name": "maas-api-serving-cert", "namespace": namespace,
-                                             "dns_names": [f"maas-api.{namespace}.svc"], "ip_addresses": ["127.0.0.1"]}])
+                                             "dns_names": [f"maas-api.{namespace}.svc", f"maas-api.{namespace}.svc.cluster.local"],
+                                             "ip_addresses": ["127.0.0.1"]}])
         assert result["ca"]["action"] == "unchanged", "the role's CA signs maas-api too"
         foreign_ca = {"name": "foreign-ca", "namespace": namespace, "common_name": "someone else's CA"}
         plane.module("modelserving.maas.tls_certificate", ca=foreign_ca,
@@ -276,7 +277,15 @@ def test_verify_playbook_checks_every_configured_hop_and_skips_the_rest(plane, a
     results = run.task_results()
     checked = results["Check the configured hops"]["results"]
     assert [(r["name"], r["ok"], r["minimum_version_enforced"]) for r in checked] == \
-        [("authorino", True, True), ("maas-api", True, True)]
+        [("authorino", True, True), ("maas-api", True, True), ("authorino->maas-api", True, None)]
+    # Authorino as the role configured it: SSL_CERT_FILE on the Deployment, the bundle mounted
+    # through the CR's spec.volumes; maas-api is checked against that bundle, for the URL's host.
+    as_authorino = checked[2]
+    assert as_authorino["client_verifies"] is True and as_authorino["chain_verified"] is True
+    assert as_authorino["server_name"] == f"maas-api.{namespace}.svc.cluster.local"
     summary = results["Summary"]["msg"]
-    assert summary[0].startswith("hop") and len(summary) == 4
-    assert summary[3] == f"skipped  gateway: Gateway {namespace}/maas-default-gateway not found"
+    assert summary[0].startswith("hop") and len(summary) == 6
+    assert summary[4:] == [
+        f"skipped  gateway: Gateway {namespace}/maas-default-gateway not found",
+        f"skipped  gateway->maas-api: neither DestinationRule {namespace}/maas-api-backend-tls"
+        f" nor BackendTLSPolicy {namespace}/maas-api-backend-tls exists"]

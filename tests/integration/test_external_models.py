@@ -61,7 +61,8 @@ def test_an_upstream_external_model_is_routed_without_an_endpoint_override(exter
     assert entry["ports"] == [{"number": 443, "name": "https", "protocol": "HTTPS"}]
     rule = get(external, "destinationrules.networking.istio.io", "maas-gpt-4o")["spec"]
     assert rule["host"] == "api.openai.com"
-    assert rule["trafficPolicy"]["portLevelSettings"][0]["tls"] == {"mode": "SIMPLE", "sni": "api.openai.com"}
+    assert rule["trafficPolicy"]["portLevelSettings"][0]["tls"] == {
+        "mode": "SIMPLE", "sni": "api.openai.com", "subjectAltNames": ["api.openai.com"], "insecureSkipVerify": False}
 
     route = get(external, "httproutes.gateway.networking.k8s.io", "maas-gpt-4o")
     assert route["metadata"]["labels"]["maas.opendatahub.io/external-model"] == "gpt-4o"

@@ -5,11 +5,17 @@ own, so tests do not share state. The plane runs no pods: what is checked is wha
 stores, after its real schemas (Gateway API, Istio, Kuadrant, the MaaS CRDs) accepted it.
 """
 
+import base64
+import datetime
 import json
 import time
 import uuid
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from plane import REPO, writes
 
@@ -166,7 +172,8 @@ def test_destination_rule_instead_then_plain_http_removes_tls_origination(plane,
     assert first.ok, first.explain()
     assert plane.get("backendtlspolicy", "maas-api-backend-tls", api) is not None
 
-    # A cluster without BackendTLSPolicy gets a DestinationRule; the BackendTLSPolicy goes.
+    # A cluster without BackendTLSPolicy gets a DestinationRule; the BackendTLSPolicy goes. A CA
+    # Secret you name is used as it is, and the role publishes none of its own.
     dr_run = site["run"](maas_api_backend_tls_kind="DestinationRule", maas_api_backend_ca_secret="maas-api-ca")
     assert dr_run.ok, dr_run.explain()
     assert plane.get("backendtlspolicy", "maas-api-backend-tls", api) is None
@@ -177,16 +184,19 @@ def test_destination_rule_instead_then_plain_http_removes_tls_origination(plane,
     assert dr["spec"]["trafficPolicy"]["portLevelSettings"] == [{
         "port": {"number": 8443},
         "tls": {"mode": "SIMPLE", "sni": fqdn, "credentialName": "maas-api-ca", "subjectAltNames": [fqdn]}}]
+    assert plane.get("secret", "maas-api-backend-ca", gateway) is None
 
-    # Without a CA Secret for Istio the DestinationRule still encrypts, without verifying.
-    unverified = site["run"](maas_api_backend_tls_kind="DestinationRule")
-    assert unverified.ok, unverified.explain()
-    tls = plane.get("destinationrule", "maas-api-backend-tls", gateway)["spec"]["trafficPolicy"]["portLevelSettings"][0]["tls"]
-    assert tls == {"mode": "SIMPLE", "sni": fqdn, "insecureSkipVerify": True}
+    # Without a CA Secret of yours, the self provider's CA is published and verified against.
+    published = site["run"](maas_api_backend_tls_kind="DestinationRule")
+    assert published.ok, published.explain()
+    assert dr_tls(plane, site) == {"mode": "SIMPLE", "sni": fqdn, "credentialName": "maas-api-backend-ca",
+                                   "subjectAltNames": [fqdn]}
+    assert plane.get("secret", "maas-api-backend-ca", gateway) is not None
 
     plain = site["run"](maas_tls_backend=False)
     assert plain.ok, plain.explain()
     assert plane.get("destinationrule", "maas-api-backend-tls", gateway) is None
+    assert plane.get("secret", "maas-api-backend-ca", gateway) is None
     assert plane.get("backendtlspolicy", "maas-api-backend-tls", api) is None
     assert plane.get("service", "maas-api", api)["spec"]["ports"] == [
         {"name": "http", "port": 8080, "protocol": "TCP", "targetPort": "http"}]
@@ -355,3 +365,122 @@ def test_the_tenant_oidc_issuer_authenticates_jwts_for_maas_api(plane, site):
     headers = rules["response"]["success"]["headers"]
     assert headers["X-MaaS-Group-Oidc"]["key"] == "X-MaaS-Group"
     assert headers["X-MaaS-Username-Oidc"]["key"] == "X-MaaS-Username"
+
+
+# --- Gateway -> maas-api verification through the DestinationRule -------------------------------
+
+def dr_tls(plane, site):
+    rule = plane.get("destinationrule", "maas-api-backend-tls", site["gateway"])
+    return rule["spec"]["trafficPolicy"]["portLevelSettings"][0]["tls"]
+
+
+def certificate(secret, key):
+    return x509.load_pem_x509_certificate(base64.b64decode(secret["data"][key]))
+
+
+def published_ca(plane, site):
+    return certificate(plane.get("secret", "maas-api-backend-ca", site["gateway"]), "ca.crt")
+
+
+def serving_certificate(plane, site):
+    return certificate(plane.get("secret", "maas-api-serving-cert", site["api"]), "tls.crt")
+
+
+def warnings_about_verification(run):
+    return [r["msg"] for r in run.task_results().values() if "without verifying" in str(r.get("msg", ""))]
+
+
+def test_with_self_the_gateway_verifies_maas_api_against_the_ca_that_signed_it(plane, site):
+    run = site["run"](maas_api_backend_tls_kind="DestinationRule")
+    assert run.ok, run.explain()
+    fqdn = f"maas-api.{site['api']}.svc.cluster.local"
+    assert dr_tls(plane, site) == {"mode": "SIMPLE", "sni": fqdn, "credentialName": "maas-api-backend-ca",
+                                   "subjectAltNames": [fqdn]}
+    assert warnings_about_verification(run) == []
+    secret = plane.get("secret", "maas-api-backend-ca", site["gateway"])
+    # Tracked for uninstall like everything the role writes outside maas-api's namespace.
+    assert LABELS.items() <= secret["metadata"]["labels"].items()
+    assert set(secret["data"]) == {"ca.crt"}, "only the public CA, never a key"
+    ca, leaf = published_ca(plane, site), serving_certificate(plane, site)
+    leaf.verify_directly_issued_by(ca)  # raises unless the published CA's key signed maas-api's certificate
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert fqdn in names.get_values_for_type(x509.DNSName)
+
+    mark = plane.audit_mark()
+    again = site["run"](maas_api_backend_tls_kind="DestinationRule")
+    assert again.ok and again.changed == 0, again.changed_tasks()
+    assert persistent_writes(plane, mark) == []
+
+
+def near_expiry_ca():
+    """A CA as tls_certificate issues one, 10 days from its end: inside the 30-day renewal window."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "modelserving.maas CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    usage = x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          encipher_only=False, decipher_only=False)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=355))
+            .not_valid_after(now + datetime.timedelta(days=10))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    data = {"tls.crt": pem, "tls.key": key_pem, "ca.crt": pem}
+    return cert, {k: base64.b64encode(v).decode() for k, v in data.items()}
+
+
+def sha256(cert):
+    return cert.fingerprint(hashes.SHA256())
+
+
+def test_a_rotated_ca_is_republished_for_the_gateway_in_the_same_run(plane, site):
+    first = site["run"](maas_api_backend_tls_kind="DestinationRule")
+    assert first.ok, first.explain()
+    # The shared CA reaches its renewal window (here: the collection's CA replaced by one that has).
+    old_ca, data = near_expiry_ca()
+    plane.apply({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                 "metadata": {"name": "maas-ca", "namespace": site["api"]}, "data": data},
+                manager="modelserving.maas")
+    rotated = site["run"](maas_api_backend_tls_kind="DestinationRule")
+    assert rotated.ok, rotated.explain()
+    new_ca = certificate(plane.get("secret", "maas-ca", site["api"]), "tls.crt")
+    assert sha256(new_ca) != sha256(old_ca), "the CA was not renewed"
+    published = published_ca(plane, site)
+    assert sha256(published) == sha256(new_ca)
+    serving_certificate(plane, site).verify_directly_issued_by(published)
+    assert "PRIVATE KEY" not in rotated.proc.stdout
+
+
+def test_an_unknown_ca_keeps_insecure_skip_verify_and_warns_until_the_openshift_service_ca_appears(plane, site):
+    # openshift on a cluster without OpenShift's service-CA ConfigMap: the CA is unknown.
+    unknown = site["run"](maas_api_tls_provider="openshift", maas_api_backend_tls_kind="DestinationRule")
+    assert unknown.ok, unknown.explain()
+    fqdn = f"maas-api.{site['api']}.svc.cluster.local"
+    assert dr_tls(plane, site) == {"mode": "SIMPLE", "sni": fqdn, "insecureSkipVerify": True}
+    [warning] = warnings_about_verification(unknown)
+    assert "maas_api_backend_ca_configmap" in warning and "maas_api_backend_ca_secret" in warning
+    assert plane.get("secret", "maas-api-backend-ca", site["gateway"]) is None
+
+    # OpenShift fills openshift-service-ca.crt in every namespace; then the service CA is published.
+    service_ca = near_expiry_ca()[0]
+    plane.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": "openshift-service-ca.crt", "namespace": site["api"]},
+                 "data": {"service-ca.crt": service_ca.public_bytes(serialization.Encoding.PEM).decode()}})
+    known = site["run"](maas_api_tls_provider="openshift", maas_api_backend_tls_kind="DestinationRule")
+    assert known.ok, known.explain()
+    tls = dr_tls(plane, site)
+    assert tls["credentialName"] == "maas-api-backend-ca" and "insecureSkipVerify" not in tls
+    assert sha256(published_ca(plane, site)) == sha256(service_ca)
+    assert warnings_about_verification(known) == []
+
+
+def test_check_mode_publishes_nothing(plane, site):
+    run = site["run"](check=True, maas_api_backend_tls_kind="DestinationRule")
+    assert run.ok, run.explain()
+    assert plane.get("secret", "maas-api-backend-ca", site["gateway"]) is None
+    assert plane.get("destinationrule", "maas-api-backend-tls", site["gateway"]) is None

@@ -268,21 +268,39 @@ def _route(model, endpoint, gateway, managed_by) -> dict:
     }
 
 
-def _backend_tls_policy(model, endpoint, _gateway, managed_by) -> dict:
+def _backend_tls_policy(model, endpoint, _gateway, managed_by, ca_name=None) -> dict:
+    """The gateway verifies the provider against the system roots, or the ConfigMap `ca_name` (key
+    ca.crt, in the model's namespace), for the provider's host name."""
     service_name = external_service_name(model["name"])
+    validation = {"hostname": endpoint["host"]}
+    if ca_name:
+        validation["caCertificateRefs"] = [{"group": "", "kind": "ConfigMap", "name": ca_name}]
+    else:
+        validation["wellKnownCACertificates"] = "System"
     return {
         "apiVersion": BACKEND_TLS_POLICY[0],
         "kind": BACKEND_TLS_POLICY[1],
         "metadata": _metadata(service_name, model, managed_by),
         "spec": {
             "targetRefs": [{"group": "", "kind": "Service", "name": service_name}],
-            "validation": {"hostname": endpoint["host"], "wellKnownCACertificates": "System"},
+            "validation": validation,
         },
     }
 
 
-def _destination_rule(model, endpoint, gateway, managed_by) -> dict:
-    """TLS origination to the provider's host (the ServiceEntry's), with its name as SNI."""
+def _origination_tls(endpoint, ca_name=None) -> dict:
+    """Istio client TLS that verifies the provider: its host as SNI and as the only name accepted,
+    the proxy's OS roots (no caCertificates) or the Secret `ca_name` in the gateway's namespace, and
+    insecureSkipVerify written as false, so that nobody reading the object has to guess."""
+    tls = {"mode": "SIMPLE", "sni": endpoint["host"], "subjectAltNames": [endpoint["host"]],
+           "insecureSkipVerify": False}
+    if ca_name:
+        tls["credentialName"] = ca_name
+    return tls
+
+
+def _destination_rule(model, endpoint, gateway, managed_by, ca_name=None) -> dict:
+    """TLS origination to the provider's host (the ServiceEntry's), verified (`_origination_tls`)."""
     return {
         "apiVersion": DESTINATION_RULE[0],
         "kind": DESTINATION_RULE[1],
@@ -291,7 +309,7 @@ def _destination_rule(model, endpoint, gateway, managed_by) -> dict:
             "host": endpoint["host"],
             "trafficPolicy": {"portLevelSettings": [{
                 "port": {"number": endpoint["port"]},
-                "tls": {"mode": "SIMPLE", "sni": endpoint["host"]},
+                "tls": _origination_tls(endpoint, ca_name),
             }]},
             "exportTo": _exported_to(model, gateway),
         },
@@ -301,7 +319,8 @@ def _destination_rule(model, endpoint, gateway, managed_by) -> dict:
 def external_model_objects(model, endpoint, gateway, options) -> list:
     """HTTPRoute maas-<name>, its ExternalName Service, the Istio ServiceEntry of the provider's host
     and, for a TLS provider, TLS origination by a BackendTLSPolicy or an Istio DestinationRule
-    (options["external_tls"]).
+    (options["external_tls"]) that verifies the provider: the system roots, or the CA named for its
+    host in options["external_ca"].
 
     No ServiceEntry when options["service_entry"] is false (a cluster without Istio), nor for a host
     inside the cluster (allowed by allow_internal_endpoints): Istio already has that one."""
@@ -311,5 +330,6 @@ def external_model_objects(model, endpoint, gateway, options) -> list:
         objects.append(_service_entry(model, endpoint, gateway, managed_by))
     if endpoint["tls"]:
         tls = _backend_tls_policy if options["external_tls"] == "backendtlspolicy" else _destination_rule
-        objects.append(tls(model, endpoint, gateway, managed_by))
+        ca_name = (options.get("external_ca") or {}).get(endpoint["host"])
+        objects.append(tls(model, endpoint, gateway, managed_by, ca_name))
     return objects

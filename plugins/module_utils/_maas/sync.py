@@ -113,7 +113,8 @@ def _options(params, resources, lists) -> dict:
                                managed_by=params["managed_by"], tiers=params["tiers"],
                                external_tls=external_tls, cache_ttl=params["cache_ttl"],
                                allow_internal_endpoints=params["allow_internal_endpoints"],
-                               service_entry=lists[SERVICE_ENTRY] is not None)
+                               service_entry=lists[SERVICE_ENTRY] is not None,
+                               external_ca=params["external_ca"])
     except ValueError as err:
         raise ModuleFailure(str(err))
 

@@ -57,6 +57,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.names impo
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.tokenratelimit import trlp_for_model
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.validate import (
     DNS_LABEL,
+    DNS_SUBDOMAIN,
     TranslationError,
     is_int,
     models_of_external,
@@ -113,21 +114,35 @@ def _check_parameters(resources, routes, gateway, options):
 def checked_options(resources, routes=None, gateway=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
                     audiences=DEFAULT_AUDIENCES, managed_by=DEFAULT_MANAGED_BY, tiers=None,
                     external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False,
-                    service_entry=True) -> dict:
+                    service_entry=True, external_ca=None) -> dict:
     """The translation options once every parameter is checked; TranslationError names a bad one.
 
     `resources`, `routes` and `gateway` are checked too but are not options: they are the input.
     `allow_internal_endpoints` lets external models point inside the cluster or the node
     (external.internal_address_reason); by default those endpoints make their CR invalid.
     `service_entry` false leaves out the Istio ServiceEntry of external models (no Istio).
+    `external_ca` maps a provider host to the CA its TLS origination verifies against (a Secret in
+    the gateway's namespace for a DestinationRule, a ConfigMap in the model's for a BackendTLSPolicy).
     """
     options = {"selection": selection, "maas_api_url": maas_api_url, "audiences": audiences,
                "managed_by": managed_by, "external_tls": external_tls, "cache_ttl": cache_ttl,
                "allow_internal_endpoints": allow_internal_endpoints, "service_entry": service_entry}
     _check_parameters(resources, routes, gateway, options)
+    options["external_ca"] = _checked_external_ca(external_ca)
     options["tiers"] = parse_tiers(tiers)
     options["maas_api_url"] = maas_api_url.rstrip("/")
     return options
+
+
+def _checked_external_ca(external_ca) -> dict:
+    """{host: object name}, hosts lower-cased; TranslationError names a bad entry."""
+    checked = {}
+    for host, name in (external_ca or {}).items():
+        if not isinstance(name, str) or not DNS_SUBDOMAIN.match(name):
+            raise TranslationError("external_ca[%r] = %r: must name a Secret or ConfigMap (a DNS subdomain)"
+                                   % (host, name))
+        checked[str(host).lower()] = name
+    return checked
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +315,7 @@ def translate(parsed, routes, gateway, options) -> dict:
 def generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MAAS_API_URL,
              audiences=DEFAULT_AUDIENCES, managed_by=DEFAULT_MANAGED_BY, gateway=None, tiers=None,
              external_tls="destinationrule", cache_ttl=60, allow_internal_endpoints=False,
-             service_entry=True) -> dict:
+             service_entry=True, external_ca=None) -> dict:
     """Translate MaaS CRs into the Kuadrant and Gateway API objects that enforce them.
 
     Returns {"objects", "skipped", "invalid", "missing_models"}; the filter documentation
@@ -309,7 +324,8 @@ def generate(resources, routes=None, selection="groups", maas_api_url=DEFAULT_MA
     options = checked_options(resources, routes, gateway, selection=selection, maas_api_url=maas_api_url,
                               audiences=audiences, managed_by=managed_by, tiers=tiers,
                               external_tls=external_tls, cache_ttl=cache_ttl,
-                              allow_internal_endpoints=allow_internal_endpoints, service_entry=service_entry)
+                              allow_internal_endpoints=allow_internal_endpoints, service_entry=service_entry,
+                              external_ca=external_ca)
     parsed = parse_resources(resources, selection)
     result = translate(parsed, routes or {}, effective_gateway(gateway, parsed), options)
     return {key: result[key] for key in ("objects", "skipped", "invalid", "missing_models")}

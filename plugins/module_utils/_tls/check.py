@@ -171,16 +171,18 @@ def service_endpoint(service, pods, port):
     raise ValueError("%s: pod %s has no container port named %s" % (where, pod["metadata"]["name"], target))
 
 
-_ROW = "%-18s %-8s %-5s %-5s %-8s %-5s %-6s %s"
-SUMMARY_HEADER = _ROW % ("hop", "protocol", "chain", "name", "min.ver.", "days", "result", "details")
+_ROW = "%-20s %-8s %-6s %-5s %-5s %-8s %-5s %-6s %s"
+SUMMARY_HEADER = _ROW % ("hop", "protocol", "client", "chain", "name", "min.ver.", "days", "result", "details")
 
 
 def summary_row(result):
-    """One line of the table verify.yml prints: the checks, then the failures or where it looked."""
+    """One line of the table verify.yml prints: whether the hop's client is configured to verify
+    (`-` when not known), the checks of the live peer, then the failures or where it looked."""
     details = "; ".join(result.get("failures") or []) or "%s at %s" % (result.get("server_name"), result.get("endpoint"))
     return _ROW % (
-        result.get("name", "")[:18],
+        result.get("name", "")[:20],
         result.get("protocol") or "-",
+        _mark(result.get("client_verifies")),
         _mark(result.get("chain_verified")),
         _mark(result.get("hostname_verified")),
         _mark(result.get("minimum_version_enforced")),

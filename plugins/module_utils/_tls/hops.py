@@ -8,6 +8,11 @@ A hop is checked the way its client sees it: each HTTPS listener of the Gateway 
 address, with the listener's hostname as SNI; Authorino's authorization listener and maas-api's HTTPS
 port through their Services. A hop that is not configured is not an error: it is listed as skipped,
 with the reason.
+
+maas-api has two clients, and each is checked as configured (`client_targets`): the gateway (its
+DestinationRule or BackendTLSPolicy) and Authorino (SSL_CERT_FILE on its Deployment). The live peer
+is checked against the CA that client reads, for the name it checks; a client that does not verify
+("encrypted but unverified") fails its line.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +20,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ansible_collections.modelserving.maas.plugins.module_utils._tls.trust import (
+    authorino_verification,
+    backend_tls_policy_verification,
+    destination_rule_verification,
+)
 
 AUTHORINO_PORT = "50051"
 
@@ -92,9 +103,12 @@ def tls_verify_plan(gateway: Mapping[str, Any], authorino: Mapping[str, Any], ma
                     addresses: Mapping[str, str], ca_configmap: Mapping[str, Any],
                     gateway_ca_configmap: Optional[Mapping[str, Any]], gateway_min_version: Any,
                     authorino_min_version: Any, maas_api_min_version: Any,
-                    min_days_to_expiry: Any) -> Dict[str, List[Any]]:
+                    min_days_to_expiry: Any, clients: Optional[Mapping[str, Any]] = None,
+                    cluster_domain: str = "cluster.local") -> Dict[str, List[Any]]:
     """`targets` for modelserving.maas.tls_verify, and `skipped`: why each other hop is not checked.
-    `gateway`, `authorino` and `maas_api_service` are the objects as read ({} when not found)."""
+    `gateway`, `authorino` and `maas_api_service` are the objects as read ({} when not found).
+    `clients` holds maas-api's clients as read (destination_rule, backend_tls_policy,
+    authorino_deployment, and `names` of each for the skipped lines); None checks none of them."""
     gateway, authorino, maas_api_service = gateway or {}, authorino or {}, maas_api_service or {}
     addresses = addresses or {}
     targets: List[Dict[str, Any]] = []
@@ -122,9 +136,65 @@ def tls_verify_plan(gateway: Mapping[str, Any], authorino: Mapping[str, Any], ma
     if int(maas_api_port) in ports:
         targets.append(service_target("maas-api", maas_api_service_name, maas_api_namespace, maas_api_port, addresses,
                                       maas_api_min_version, min_days_to_expiry, ca_configmap))
+        if clients is not None:
+            fqdn = "%s.%s.svc.%s" % (maas_api_service_name, maas_api_namespace, cluster_domain)
+            more, why = client_targets(targets[-1], clients.get("destination_rule") or {},
+                                       clients.get("backend_tls_policy") or {}, clients.get("authorino_deployment") or {},
+                                       fqdn, maas_api_port, clients["names"], ca_configmap, min_days_to_expiry,
+                                       authorino)
+            targets += more
+            skipped += why
     if not maas_api_service:
         skipped.append("maas-api: Service %s/%s not found" % (maas_api_namespace, maas_api_service_name))
     elif int(maas_api_port) not in ports:
         skipped.append("maas-api: its Service has no port %s (TLS is off)" % maas_api_port)
 
     return {"targets": targets, "skipped": skipped}
+
+
+def _client_target(name: str, base: Mapping[str, Any], verification: Mapping[str, Any],
+                   fallback_ca: Mapping[str, Any], min_days_to_expiry: Any) -> Dict[str, Any]:
+    """A check of maas-api's live peer as one client verifies it: the CA it reads (or, when it reads
+    none, the expected CA, so the peer is still reported) and the name it checks."""
+    target = _check(name, verification["server_name"] or base["server_name"], None, min_days_to_expiry, None)
+    target.pop("minimum_version")
+    for key in ("service", "host", "port"):
+        if key in base:
+            target[key] = base[key]
+    ca = verification.get("ca")
+    if ca and ca["kind"] == "Secret":
+        target["ca_secret"] = {"name": ca["name"], "namespace": ca["namespace"], "key": "ca.crt"}
+    else:
+        target["ca_configmap"] = dict({k: ca[k] for k in ("name", "namespace", "key")} if ca else fallback_ca)
+    target["client"] = {"name": verification["client"], "verifies": verification["verifies"],
+                        "problems": list(verification["problems"])}
+    return target
+
+
+def client_targets(maas_api_target: Mapping[str, Any], destination_rule: Mapping[str, Any],
+                   backend_tls_policy: Mapping[str, Any], authorino_deployment: Mapping[str, Any],
+                   fqdn: str, port: int, names: Mapping[str, str], ca_configmap: Mapping[str, Any],
+                   min_days_to_expiry: Any, authorino_cr: Optional[Mapping[str, Any]] = None
+                   ) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """(targets, skipped) for maas-api's two clients, the gateway and Authorino (whose CR may be
+    what mounts the bundle). `names` gives the objects' names for the skipped lines:
+    destination_rule, backend_tls_policy, authorino_deployment."""
+    targets, skipped = [], []
+    if backend_tls_policy:
+        verification = backend_tls_policy_verification(backend_tls_policy)
+    elif destination_rule:
+        verification = destination_rule_verification(destination_rule, int(port), fqdn)
+    else:
+        verification = None
+        skipped.append("gateway->maas-api: neither DestinationRule %s nor BackendTLSPolicy %s exists"
+                       % (names["destination_rule"], names["backend_tls_policy"]))
+    if verification:
+        targets.append(_client_target("gateway->maas-api", maas_api_target, verification, ca_configmap,
+                                      min_days_to_expiry))
+    if authorino_deployment:
+        targets.append(_client_target("authorino->maas-api", maas_api_target,
+                                      authorino_verification(authorino_deployment, fqdn, authorino_cr), ca_configmap,
+                                      min_days_to_expiry))
+    else:
+        skipped.append("authorino->maas-api: Deployment %s not found" % names["authorino_deployment"])
+    return targets, skipped

@@ -100,10 +100,23 @@ def check(cluster, target, timeout, now):
         ca_pem = expected_ca(cluster, target)
         connect, endpoint = connector(cluster, target, timeout)
     except (ValueError, K8sError) as err:
-        return dict(name=target["name"], server_name=server_name, ok=False, failures=[str(err)], warnings=[])
+        return with_client(dict(name=target["name"], server_name=server_name, ok=False, failures=[str(err)],
+                                warnings=[]), target.get("client"))
     observed = _tlscheck.observe(connect, server_name, ca_pem, probe_versions=bool(target.get("minimum_version")),
                                  alpn=target["alpn"])
-    return _tlscheck.report(target["name"], endpoint, server_name, observed, expect, ca_pem, now)
+    return with_client(_tlscheck.report(target["name"], endpoint, server_name, observed, expect, ca_pem, now),
+                       target.get("client"))
+
+
+def with_client(result, client):
+    """`result` with its client's configuration: a client that does not verify fails the line,
+    however well the peer itself did ("encrypted but unverified" is not a pass)."""
+    result["client_verifies"] = None if client is None else bool(client["verifies"])
+    if client is not None and not client["verifies"]:
+        problems = "; ".join(client.get("problems") or []) or "it does not verify its peer"
+        result["failures"].append("%s does not verify this peer: %s" % (client["name"], problems))
+        result["ok"] = False
+    return result
 
 
 def run(params, context):

@@ -127,7 +127,30 @@ def test_the_provider_host_is_registered_and_tls_originated_with_its_name_as_sni
         "ports": [{"number": 443, "name": "https", "protocol": "HTTPS"}], "exportTo": [".", "openshift-ingress"]}
     rule = found["DestinationRule"]["spec"]
     assert rule["host"] == "api.openai.com"
-    assert rule["trafficPolicy"]["portLevelSettings"][0]["tls"] == {"mode": "SIMPLE", "sni": "api.openai.com"}
+    assert rule["trafficPolicy"]["portLevelSettings"][0]["tls"] == {
+        "mode": "SIMPLE", "sni": "api.openai.com", "subjectAltNames": ["api.openai.com"], "insecureSkipVerify": False}
+
+
+def test_a_ca_named_for_the_provider_host_replaces_the_system_roots_and_verification_stays_on():
+    crs = [model_ref(), external_model(endpoint="llm.corp.example"), ACCESS]
+    rule = objects_by_kind(generate(crs, external_ca={"LLM.corp.example": "corp-ca"}))["DestinationRule"]["spec"]
+    assert rule["trafficPolicy"]["portLevelSettings"][0]["tls"] == {
+        "mode": "SIMPLE", "sni": "llm.corp.example", "subjectAltNames": ["llm.corp.example"],
+        "insecureSkipVerify": False, "credentialName": "corp-ca"}
+    policy = objects_by_kind(generate(crs, external_tls="backendtlspolicy", external_ca={"llm.corp.example": "corp-ca"}))
+    assert policy["BackendTLSPolicy"]["spec"]["validation"] == {
+        "hostname": "llm.corp.example", "caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": "corp-ca"}]}
+
+
+def test_without_a_named_ca_the_backend_tls_policy_verifies_against_the_system_roots():
+    found = objects_by_kind(generate([model_ref(), external_model(), ACCESS], external_tls="backendtlspolicy"))
+    assert found["BackendTLSPolicy"]["spec"]["validation"] == {
+        "hostname": "api.openai.com", "wellKnownCACertificates": "System"}
+
+
+def test_a_ca_name_that_cannot_name_an_object_is_refused():
+    with pytest.raises(ValueError, match="external_ca\\['api.openai.com'\\] = 'Corp CA'"):
+        generate([model_ref(), external_model(), ACCESS], external_ca={"api.openai.com": "Corp CA"})
 
 
 def test_a_plain_http_provider_gets_an_http_service_entry_and_no_tls_origination():
