@@ -7,7 +7,9 @@ certificate and CA bundle; maas-api's certificate from modelserving.maas.tls_cer
 stand-in only for maas-api's internal endpoints (tests/contract/maas_api_server.py) on
 https://127.0.0.1:<port>: the certificate carries the IP SAN 127.0.0.1 and the generated policies
 get that URL as `maas_api_url`, as no name other than `localhost` resolves here. Authorino trusts
-it only through SSL_CERT_FILE, pointing at the bundle the role publishes.
+it only through SSL_CERT_FILE, pointing at the bundle the role publishes. The Tenant's OIDC issuer
+is served the same way (tests/contract/oidc_issuer.py: discovery and a JWKS), the contract's OIDC
+tokens becoming JWTs it signed with the same claims; Authorino verifies them against its keys.
 
 Each case goes through the Envoy ext_authz gRPC API as the wasm-shim sends it (the answer carries
 the identity object the rate-limit predicates read); the cases whose decision does not hang on the
@@ -41,6 +43,7 @@ from authconfig import authconfig_for_route, authconfig_from_authpolicy  # noqa:
 from authorino_process import AuthorinoProcess, wait_until  # noqa: E402
 from ext_authz import GrpcClient, check_http  # noqa: E402
 from maas_api_server import SELECT, VALIDATE, MaasApiServer  # noqa: E402
+from oidc_issuer import OidcIssuer  # noqa: E402
 from translate_support import CelEngine, build_cel_engine  # noqa: E402
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate import generate  # noqa: E402
@@ -56,16 +59,11 @@ NOT_REPLAYABLE = {
         "every real ServiceAccount token carries the group system:authenticated, which the scenario's "
         "MaaSAuthPolicy names; this plane authenticates no other bearer tokens",
 }
-OIDC_NEEDS_ISSUER = ("the Tenant's issuer https://idp.example.com is not reachable from this machine and the "
-                     "contract's JWTs are not signed: an OIDC issuer stand-in is still to be written")
 
 
 def replayable(case):
-    if case["name"] in NOT_REPLAYABLE:
-        return NOT_REPLAYABLE[case["name"]]
-    if case["row"] == "oidc":
-        return OIDC_NEEDS_ISSUER
-    return None
+    """None, or why the case cannot be sent to a real Authorino here."""
+    return NOT_REPLAYABLE.get(case["name"])
 
 
 def path_independent(case):
@@ -91,8 +89,8 @@ class World:
 
     def token_for(self, bearer):
         """A contract bearer as sent: the contract's API keys as written, its Kubernetes tokens as real
-        ServiceAccount tokens."""
-        return self.kube_tokens.get(bearer, bearer)
+        ServiceAccount tokens, its OIDC tokens as JWTs our issuer signed with the same claims."""
+        return self.kube_tokens.get(bearer) or self.oidc_tokens.get(bearer) or bearer
 
     def headers(self, case):
         headers = dict(case["request"].get("headers") or {})
@@ -142,6 +140,14 @@ def world(plane, tmp_path_factory):
         maas_api = MaasApiServer(*secret_files(plane, namespace, "maas-api-serving-cert", work / "maas-api"),
                                  scenario["resources"], api_keys)
         servers.append(maas_api)
+        issuer = OidcIssuer(*secret_files(plane, namespace, "maas-api-serving-cert", work / "oidc"))
+        servers.append(issuer)
+        tenant = next(r for r in scenario["resources"] if r["kind"] == "Tenant")
+        contract_issuer = tenant["spec"]["externalOIDC"]["issuerUrl"]
+        tenant["spec"]["externalOIDC"]["issuerUrl"] = issuer.url
+        oidc_tokens = {token: issuer.token(dict(claims, iss=issuer.url) if claims.get("iss") == contract_issuer
+                                           else claims)
+                       for token, claims in scenario["credentials"]["oidc_tokens"].items()}
         foreign = MaasApiServer(*secret_files(plane, namespace, "foreign-cert", work / "foreign"),
                                 scenario["resources"], api_keys)
         servers.append(foreign)
@@ -187,7 +193,8 @@ def world(plane, tmp_path_factory):
         try:
             yield World(plane=plane, namespace=namespace, authorino=authorino, grpc=grpc, bundle=bundle,
                         maas_api=maas_api, foreign=foreign, scopes=scopes, policies=policies,
-                        audiences=audience, kube_tokens=kube_tokens, foreign_audience_token=foreign_audience_token,
+                        audiences=audience, kube_tokens=kube_tokens, oidc_tokens=oidc_tokens, issuer=issuer,
+                        foreign_audience_token=foreign_audience_token,
                         authconfigs={mode: c for mode, c in zip(MODES, authconfigs)})
         finally:
             grpc.close()
@@ -219,6 +226,9 @@ def expected_identity(world, case):
     if bearer in world.kube_tokens:
         user = f"system:serviceaccount:{world.namespace}:alice"
         return user, ["system:serviceaccounts", f"system:serviceaccounts:{world.namespace}", "system:authenticated"]
+    claims = CONTRACT["scenario"]["credentials"]["oidc_tokens"].get(bearer)
+    if claims is not None:
+        return claims.get("preferred_username") or claims.get("sub"), list(claims.get("groups") or [])
     key = CONTRACT["scenario"]["credentials"]["api_keys"][bearer]
     return key["username"], list(key.get("groups") or [])
 
@@ -381,3 +391,17 @@ def test_identity_headers_a_caller_sends_are_refused_even_with_a_valid_key(world
         assert (got.status, got.reason) == (403, "forged_identity_header"), (header, got)
         assert got.identity == {}, got
 
+
+
+def test_oidc_tokens_are_verified_against_the_issuers_published_keys(world):
+    frank = world.oidc_tokens["eyJmcmFuayJ9.eyJmcmFuayJ9.c2ln"]
+    header, claims, signature = frank.split(".")
+    forged_claims = base64.urlsafe_b64encode(base64.urlsafe_b64decode(claims + "==").replace(
+        b'"frank"', b'"admin"')).rstrip(b"=").decode()
+    path = "/llm/qwen3/v1/chat/completions"
+    good = world.grpc.check(MODEL_HOST, "POST", path, {"authorization": "Bearer " + frank}, world.scopes["subscription"])
+    forged = world.grpc.check(MODEL_HOST, "POST", path, {"authorization": "Bearer %s.%s.%s" % (
+        header, forged_claims, signature)}, world.scopes["subscription"])
+    assert good.status == 200 and good.identity["userid"] == "frank", good
+    assert forged.status == 401, forged
+    assert {"/realms/maas/.well-known/openid-configuration", "/realms/maas/jwks"} <= set(world.issuer.requests)
