@@ -6,6 +6,9 @@ Two readings of the same TokenRateLimitPolicy:
 - `limits_from_operator`: what the Kuadrant operator made of it, the wasm-shim's actions (the
   `ratelimit-check-service` action of a route's action set: predicates and descriptor data) and
   Limitador's limits (conditions on the limit's descriptor, counter variables, max value, seconds).
+  On Istio, v1.5.2 hands the wasm-shim its configuration inside the EnvoyFilter
+  `kuadrant-<gateway>` (the wasm HTTP filter's `configuration`, a JSON string), no longer in a
+  WasmPlugin (`wasm_config_from_envoyfilter`).
 
 `counted` evaluates the predicates with a CEL engine on an identity object (as Authorino returned it
 in its dynamic metadata), presenting every `auth.identity` field a predicate names, null when the
@@ -15,6 +18,7 @@ identity lacks it, as the wasm-shim does.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -55,15 +59,26 @@ def limits_from_trlp(trlp: dict) -> list:
             for name, spec in sorted(trlp["spec"]["limits"].items())]
 
 
-def limits_from_operator(trlp: dict, wasm_plugin: dict, limitador: dict, hostname: str) -> list:
+def wasm_config_from_envoyfilter(envoyfilter: dict) -> dict:
+    """The wasm-shim's plugin configuration the operator put in its EnvoyFilter."""
+    for patch in envoyfilter["spec"].get("configPatches") or []:
+        value = (patch.get("patch") or {}).get("value") or {}
+        if value.get("name") == "envoy.filters.http.wasm":
+            return json.loads(value["typed_config"]["value"]["config"]["configuration"]["value"])
+    raise AssertionError("EnvoyFilter %s has no wasm filter patch" % envoyfilter["metadata"]["name"])
+
+
+def action_sets_for(config: dict, hostname: str) -> list:
+    return [s for s in config.get("actionSets") or []
+            if hostname in (s.get("routeRuleConditions") or {}).get("hostnames", [])]
+
+
+def limits_from_operator(trlp: dict, config: dict, limitador: dict, hostname: str) -> list:
     """The limits of `trlp` as the wasm-shim (action sets matching `hostname`) and Limitador will apply them."""
     namespace, policy = trlp["metadata"]["namespace"], trlp["metadata"]["name"]
     names = {token_limit_identifier(namespace, policy, name): name for name in trlp["spec"]["limits"]}
-    config = wasm_plugin["spec"]["pluginConfig"]
     found: dict = {}
-    for action_set in config.get("actionSets") or []:
-        if hostname not in (action_set.get("routeRuleConditions") or {}).get("hostnames", [hostname]):
-            continue
+    for action_set in action_sets_for(config, hostname):
         for action in action_set.get("actions") or []:
             if action.get("service") != CHECK_SERVICE:
                 continue

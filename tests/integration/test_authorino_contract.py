@@ -17,8 +17,9 @@ request path also go through the raw HTTP endpoint, which presents every request
 Which token limit counts a request is then decided by the TokenRateLimitPolicy's predicates,
 evaluated by the CEL helper on the identity Authorino returned.
 
-Until the Kuadrant operator is in the loop, the AuthConfigs are copied from our AuthPolicies the
-way the operator's AuthConfigsReconciler copies them (tests/contract/authconfig.py).
+The AuthPolicies and TokenRateLimitPolicies are ours (generated for the contract's scenario), applied
+to the private plane where the real Kuadrant operator v1.5.2 runs (fixture `kuadrant_plane`); the
+AuthConfigs Authorino loads, the wasm-shim configuration and Limitador's limits are the operator's.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ for extra in ("tests/authorino", "tests/contract", "tests/unit/plugins/module_ut
 
 import build  # noqa: E402
 import dataplane  # noqa: E402
-from authconfig import authconfig_for_route, authconfig_from_authpolicy  # noqa: E402
+from authconfig import authconfig_for_route  # noqa: E402
 from authorino_process import AuthorinoProcess, wait_until  # noqa: E402
 from ext_authz import GrpcClient, check_http  # noqa: E402
 from maas_api_server import SELECT, VALIDATE, MaasApiServer  # noqa: E402
@@ -50,8 +51,8 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.translate 
 
 CONTRACT = yaml.safe_load((REPO / "tests" / "contract" / "contract.yml").read_text())
 MODES = ("groups", "subscription")
-MODEL_HOST = "maas.example.com"  # the Gateway hostname a client calls; the AuthConfig is picked by scope
 GATEWAY = {"namespace": "openshift-ingress", "name": "maas-default-gateway"}
+KUADRANT_NS = "kuadrant-system"  # where the operator writes AuthConfigs (the Authorino CR's namespace)
 START_TIMEOUT, READY_TIMEOUT = 120.0, 90.0
 
 NOT_REPLAYABLE = {
@@ -70,6 +71,16 @@ def path_independent(case):
     """Raw HTTP presents the path as /check: replay there only what the path cannot change."""
     path = case["request"]["path"]
     return "?" not in path and not path.split("?")[0].endswith("/v1/models")
+
+
+def http_route(name, hostname):
+    """A model route on the Gateway, as KServe writes one (one rule, the model's path prefix)."""
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": "llm"},
+            "spec": {"parentRefs": [{"name": GATEWAY["name"], "namespace": GATEWAY["namespace"]}],
+                     "hostnames": [hostname],
+                     "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/llm/qwen3"}}],
+                                "backendRefs": [{"name": "qwen3-kserve-workload-svc", "port": 8000}]}]}}
 
 
 def secret_files(plane, namespace, name, directory):
@@ -108,15 +119,15 @@ def cel():
 
 
 @pytest.fixture(scope="module")
-def world(plane, tmp_path_factory):
+def world(kuadrant_plane, tmp_path_factory):
+    plane = kuadrant_plane.plane
     binary, seconds = build.build()
     if seconds is not None:
         print(f"\nbuilt Authorino {build.pinned_version()} in {seconds:.0f}s", file=sys.stderr)
-    plane.kubectl("apply", "--server-side", "--field-manager=test-fixture", "-f", str(build.authconfig_crd()))
-    plane.wait_established("authconfigs.authorino.kuadrant.io")
+    plane.wait_established("authconfigs.authorino.kuadrant.io")  # in the plane's pinned CRDs
     namespace = plane.create_namespace("authorino-contract")
     work = tmp_path_factory.mktemp("authorino-contract")
-    servers, authorino = [], None
+    servers, authorino, policies = [], None, {}
     try:
         install_authorino(plane, namespace)
         run = run_role(plane, work, namespace)
@@ -161,41 +172,50 @@ def world(plane, tmp_path_factory):
         foreign_audience_token = plane.kubectl("create", "token", "alice", "-n", namespace, "--duration=1h",
                                                "--audience=someone-else").stdout.strip()
 
-        policies, authconfigs = {}, []
-        for mode in MODES:
+        # Our policies for qwen3, one route per variant: both selection modes, and one whose maas-api is
+        # certified by another CA. Each variant's policies are renamed after its route, nothing else.
+        variants = {"subscription": ("subscription", maas_api.url), "groups": ("groups", maas_api.url),
+                    "foreign": ("subscription", foreign.url)}
+        policies, docs = {}, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "llm"}}]
+        for variant, (mode, url) in variants.items():
             generated = generate(scenario["resources"], routes=scenario["routes"], selection=mode,
-                                 maas_api_url=maas_api.url, audiences=audience["audiences"], gateway=GATEWAY)
+                                 maas_api_url=url, audiences=audience["audiences"], gateway=GATEWAY)
             by_name = {(o["kind"], o["metadata"]["name"]): o for o in generated["objects"]}
-            policies[mode] = {"auth": by_name[("AuthPolicy", "maas-auth-qwen3")],
-                              "trlp": by_name[("TokenRateLimitPolicy", "maas-trlp-qwen3")]}
-            authconfigs.append(authconfig_from_authpolicy(policies[mode]["auth"], namespace, "%s|llm/qwen3-route" % mode))
-        foreign_policy = generate(scenario["resources"], routes=scenario["routes"], selection="subscription",
-                                  maas_api_url=foreign.url, audiences=audience["audiences"], gateway=GATEWAY)
-        foreign_auth = next(o for o in foreign_policy["objects"] if o["metadata"]["name"] == "maas-auth-qwen3")
-        foreign_config = authconfig_from_authpolicy(foreign_auth, namespace, "foreign|llm/qwen3-route")
-        foreign_config["metadata"]["annotations"] = {}
+            route = "qwen3-route-" + variant
+            pair = {"auth": by_name[("AuthPolicy", "maas-auth-qwen3")],
+                    "trlp": by_name[("TokenRateLimitPolicy", "maas-trlp-qwen3")]}
+            for obj in pair.values():
+                obj["metadata"]["name"] += "-" + variant
+                obj["spec"]["targetRef"]["name"] = route
+            policies[variant] = dict(pair, route=route, host="%s.maas.example.com" % variant)
+            docs += [http_route(route, policies[variant]["host"]), pair["auth"], pair["trlp"]]
+        plane.apply(*docs, manager="maas-policy-sync")
+        kuadrant_plane.settle_platform()
 
-        authorino = AuthorinoProcess(binary, plane.kubeconfig, namespace, listener_cert, listener_key, bundle, work)
+        authorino = AuthorinoProcess(binary, plane.kubeconfig, KUADRANT_NS, listener_cert, listener_key, bundle, work)
         authorino.wait_listening(START_TIMEOUT)
-        plane.apply(*authconfigs, foreign_config)
-        scopes = {}
-        for mode, config in zip(MODES, authconfigs):
-            scopes[mode] = authconfig_for_route([config], "llm", "qwen3-route")["metadata"]["name"]
-        scopes["foreign"] = foreign_config["metadata"]["name"]
 
         def loaded():
-            items = plane.list("authconfigs.authorino.kuadrant.io", namespace)
-            return len(items) == 3 and all((i.get("status") or {}).get("summary", {}).get("ready") for i in items)
+            items = plane.list("authconfigs.authorino.kuadrant.io", KUADRANT_NS)
+            try:
+                found = {v: authconfig_for_route(items, "llm", p["route"]) for v, p in policies.items()}
+            except AssertionError:
+                return None
+            ready = all((c.get("status") or {}).get("summary", {}).get("ready") for c in found.values())
+            return found if ready else None
 
-        wait_until(loaded, READY_TIMEOUT, "AuthConfigs ready", authorino.alive)
+        authconfigs = kuadrant_plane.operator.wait_for(loaded, READY_TIMEOUT,
+                                                       "the operator's AuthConfigs for our routes, loaded by Authorino")
+        scopes = {variant: config["metadata"]["name"] for variant, config in authconfigs.items()}
         grpc = GrpcClient("127.0.0.1:%d" % authorino.ports["grpc"], bundle.read_bytes(),
                           f"authorino-authorino-authorization.{namespace}.svc")
         try:
             yield World(plane=plane, namespace=namespace, authorino=authorino, grpc=grpc, bundle=bundle,
                         maas_api=maas_api, foreign=foreign, scopes=scopes, policies=policies,
+                        hosts={variant: p["host"] for variant, p in policies.items()}, kuadrant=kuadrant_plane,
                         audiences=audience, kube_tokens=kube_tokens, oidc_tokens=oidc_tokens, issuer=issuer,
                         foreign_audience_token=foreign_audience_token,
-                        authconfigs={mode: c for mode, c in zip(MODES, authconfigs)})
+                        authconfigs=authconfigs)
         finally:
             grpc.close()
     except BaseException:
@@ -207,7 +227,35 @@ def world(plane, tmp_path_factory):
             authorino.stop()
         for server in servers:
             server.stop()
+        for variant in policies:
+            for kind, name in (("authpolicy", "maas-auth-qwen3-"), ("tokenratelimitpolicy", "maas-trlp-qwen3-"),
+                               ("httproute", "qwen3-route-")):
+                plane.kubectl("delete", kind, name + variant, "-n", "llm", "--ignore-not-found", "--wait=false",
+                              check=False)
         plane.delete_namespace(namespace)
+
+
+@pytest.fixture(scope="module")
+def gateway_config(world):
+    """The wasm-shim configuration the operator wrote, once it holds our three routes' limits."""
+    def written():
+        envoyfilter = world.plane.get("envoyfilter", "kuadrant-" + GATEWAY["name"], GATEWAY["namespace"])
+        if envoyfilter is None:
+            return None
+        config = dataplane.wasm_config_from_envoyfilter(envoyfilter)
+        limitador = world.plane.get("limitadors.limitador.kuadrant.io", "limitador", KUADRANT_NS)
+        have = [dataplane.limits_from_operator(p["trlp"], config, limitador, p["host"]) for p in world.policies.values()]
+        complete = all(len(h) == len(p["trlp"]["spec"]["limits"]) and all(limit.rates for limit in h)
+                       for h, p in zip(have, world.policies.values()))
+        return (config, limitador) if complete else None
+    return world.kuadrant.operator.wait_for(written, READY_TIMEOUT, "the operator's wasm-shim config and Limitador limits")
+
+
+@pytest.fixture(scope="module")
+def operator_limits(world, gateway_config):
+    config, limitador = gateway_config
+    return {variant: dataplane.limits_from_operator(p["trlp"], config, limitador, p["host"])
+            for variant, p in world.policies.items()}
 
 
 def expected(case, mode):
@@ -238,14 +286,15 @@ CASES = [pytest.param(case, mode, id="%s-%s" % (mode, case["name"]))
 
 
 @pytest.mark.parametrize("case,mode", CASES)
-def test_real_authorino_answers_the_contract_case(world, cel, case, mode):
+def test_real_authorino_answers_the_contract_case(world, operator_limits, cel, case, mode):
     why_not = replayable(case)
     if why_not:
         pytest.skip(why_not)
     want = expected(case, mode)
     request = case["request"]
     since = world.authorino.log_size()
-    got = world.grpc.check(MODEL_HOST, request["method"], request["path"], world.headers(case), world.scopes[mode])
+    got = world.grpc.check(world.hosts[mode], request["method"], request["path"], world.headers(case),
+                           world.scopes[mode])
     context = "\n%s\nAuthorino:\n%s" % (got, authorino_says(world, since))
     assert got.status == want["status"], context
     if want["status"] != 200:
@@ -275,8 +324,8 @@ def test_real_authorino_answers_the_contract_case(world, cel, case, mode):
     assert identity.get("selected_subscription_key") == (limit_keys[0] if limit_keys else ""), context
     assert got.headers.get("x-maas-subscription", "") == selected, context
 
-    # Which token limit counts it: our TokenRateLimitPolicy's predicates on Authorino's identity.
-    limits = dataplane.limits_from_trlp(world.policies[mode]["trlp"])
+    # Which token limit counts it: the operator's wasm-shim predicates on the identity Authorino returned.
+    limits = operator_limits[mode]
     fired = dataplane.counted(cel, limits, request["method"], request["path"], world.headers(case), identity)
     assert fired == sorted(limit_keys), context
     assert all(rate[0] > 0 for limit in limits if limit.name in fired for rate in limit.rates), "no deny limit fires"
@@ -309,7 +358,7 @@ def test_raw_http_endpoint_gives_the_same_answer(world, case):
 def test_authorization_reaches_the_model_blank(world, transport):
     headers = {"authorization": "Bearer sk-oai-alice"}
     if transport == "grpc":
-        got = world.grpc.check(MODEL_HOST, "POST", "/llm/qwen3/v1/chat/completions", headers,
+        got = world.grpc.check(world.hosts["subscription"], "POST", "/llm/qwen3/v1/chat/completions", headers,
                                world.scopes["subscription"])
     else:
         got = check_http(world.authorino.ports["http"], world.bundle, world.scopes["subscription"], "POST", headers)
@@ -330,7 +379,7 @@ DENIALS = [pytest.param(case, id=case["name"]) for case in CONTRACT["cases"]
 @TWO_REASONS
 @pytest.mark.parametrize("case", DENIALS)
 def test_a_denial_carries_only_the_contract_reason_over_grpc(world, case):
-    got = world.grpc.check(MODEL_HOST, case["request"]["method"], case["request"]["path"], world.headers(case),
+    got = world.grpc.check(world.hosts["subscription"], case["request"]["method"], case["request"]["path"], world.headers(case),
                            world.scopes["subscription"])
     assert got.reasons == [expected(case, "subscription")["reason"]], got.header_list
 
@@ -356,9 +405,10 @@ def test_maas_api_was_asked_over_tls_with_the_callers_identity(world):
 def test_a_maas_api_certified_by_another_ca_is_never_reached(world):
     since = world.authorino.log_size()
     headers = {"authorization": "Bearer sk-oai-alice"}
-    trusted = world.grpc.check(MODEL_HOST, "POST", "/llm/qwen3/v1/chat/completions", headers,
+    trusted = world.grpc.check(world.hosts["subscription"], "POST", "/llm/qwen3/v1/chat/completions", headers,
                                world.scopes["subscription"])
-    refused = world.grpc.check(MODEL_HOST, "POST", "/llm/qwen3/v1/chat/completions", headers, world.scopes["foreign"])
+    refused = world.grpc.check(world.hosts["foreign"], "POST", "/llm/qwen3/v1/chat/completions", headers,
+                               world.scopes["foreign"])
     assert trusted.status == 200, trusted
     assert (refused.status, refused.reason) == (403, "invalid_api_key"), refused
     assert world.foreign.requests == [], "Authorino sent a request to a server it should not trust"
@@ -375,9 +425,9 @@ def test_token_review_accepts_the_detected_audiences_and_nothing_else(world):
     review = world.authconfigs["subscription"]["spec"]["authentication"]["kubernetes-tokens"]["kubernetesTokenReview"]
     assert review["audiences"] == detected["audiences"]
     path = "/llm/qwen3/v1/models"
-    good = world.grpc.check(MODEL_HOST, "GET", path, {"authorization": "Bearer " + world.kube_tokens["kube-alice"]},
+    good = world.grpc.check(world.hosts["subscription"], "GET", path, {"authorization": "Bearer " + world.kube_tokens["kube-alice"]},
                             world.scopes["subscription"])
-    other = world.grpc.check(MODEL_HOST, "GET", path, {"authorization": "Bearer " + world.foreign_audience_token},
+    other = world.grpc.check(world.hosts["subscription"], "GET", path, {"authorization": "Bearer " + world.foreign_audience_token},
                              world.scopes["subscription"])
     assert good.status == 200, good
     assert other.status == 401, other
@@ -385,7 +435,7 @@ def test_token_review_accepts_the_detected_audiences_and_nothing_else(world):
 
 def test_identity_headers_a_caller_sends_are_refused_even_with_a_valid_key(world):
     for header in ("x-maas-username", "x-maas-group", "x-maas-key-id"):
-        got = world.grpc.check(MODEL_HOST, "POST", "/llm/qwen3/v1/chat/completions",
+        got = world.grpc.check(world.hosts["subscription"], "POST", "/llm/qwen3/v1/chat/completions",
                                {"authorization": "Bearer sk-oai-bob-gold", header: "anything"},
                                world.scopes["subscription"])
         assert (got.status, got.reason) == (403, "forged_identity_header"), (header, got)
@@ -399,9 +449,37 @@ def test_oidc_tokens_are_verified_against_the_issuers_published_keys(world):
     forged_claims = base64.urlsafe_b64encode(base64.urlsafe_b64decode(claims + "==").replace(
         b'"frank"', b'"admin"')).rstrip(b"=").decode()
     path = "/llm/qwen3/v1/chat/completions"
-    good = world.grpc.check(MODEL_HOST, "POST", path, {"authorization": "Bearer " + frank}, world.scopes["subscription"])
-    forged = world.grpc.check(MODEL_HOST, "POST", path, {"authorization": "Bearer %s.%s.%s" % (
+    good = world.grpc.check(world.hosts["subscription"], "POST", path, {"authorization": "Bearer " + frank}, world.scopes["subscription"])
+    forged = world.grpc.check(world.hosts["subscription"], "POST", path, {"authorization": "Bearer %s.%s.%s" % (
         header, forged_claims, signature)}, world.scopes["subscription"])
     assert good.status == 200 and good.identity["userid"] == "frank", good
     assert forged.status == 401, forged
     assert {"/realms/maas/.well-known/openid-configuration", "/realms/maas/jwks"} <= set(world.issuer.requests)
+
+
+def test_the_operator_hands_the_data_plane_our_predicates_counters_and_rates(world, operator_limits):
+    for variant, policy in world.policies.items():
+        ours = [(lim.name, lim.predicates, lim.counters, lim.rates) for lim in dataplane.limits_from_trlp(policy["trlp"])]
+        theirs = operator_limits[variant]
+        assert [(lim.name, lim.predicates, lim.counters, lim.rates) for lim in theirs] == ours, variant
+        for limit in theirs:
+            assert limit.limitador_variables == ['descriptors[0]["%s"]' % c for c in limit.counters], limit
+
+
+def test_the_wasm_shim_asks_authorino_under_the_authconfig_name_on_every_contract_path(world, gateway_config, cel):
+    """The route's action set calls auth-service with the AuthConfig's name as scope (the key the replay
+    sends), and its route conditions hold for every path the contract requests."""
+    config, _ = gateway_config
+    for variant, policy in world.policies.items():
+        [action_set] = dataplane.action_sets_for(config, policy["host"])
+        auth = [a for a in action_set["actions"] if a["service"] == "auth-service"]
+        assert [a["scope"] for a in auth] == [world.scopes[variant]], action_set
+        assert auth[0].get("predicates", []) == [], "our AuthPolicies have no top-level when"
+        route_predicates = (action_set.get("routeRuleConditions") or {}).get("predicates") or []
+        assert any("/llm/qwen3" in p for p in route_predicates), action_set["routeRuleConditions"]
+        for case in CONTRACT["cases"]:
+            env = dataplane.request_activation(case["request"]["method"], case["request"]["path"],
+                                               case["request"].get("headers") or {}, {}, [])
+            for predicate in route_predicates:
+                result = cel.evaluate(predicate, env)
+                assert result == {"ok": True, "value": True}, (variant, case["name"], predicate, result)
