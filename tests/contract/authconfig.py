@@ -22,4 +22,3 @@ def authconfig_for_route(authconfigs: list, route_namespace: str, route_name: st
             len(matches), route_namespace, route_name,
             [(a["metadata"]["name"], a["metadata"].get("annotations")) for a in authconfigs]))
     return matches[0]
-

@@ -153,7 +153,7 @@ def world(kuadrant_plane, tmp_path_factory):
         servers.append(maas_api)
         issuer = OidcIssuer(*secret_files(plane, namespace, "maas-api-serving-cert", work / "oidc"))
         servers.append(issuer)
-        tenant = next(r for r in scenario["resources"] if r["kind"] == "Tenant")
+        [tenant] = [r for r in scenario["resources"] if r["kind"] == "Tenant"]
         contract_issuer = tenant["spec"]["externalOIDC"]["issuerUrl"]
         tenant["spec"]["externalOIDC"]["issuerUrl"] = issuer.url
         oidc_tokens = {token: issuer.token(dict(claims, iss=issuer.url) if claims.get("iss") == contract_issuer
@@ -442,7 +442,6 @@ def test_identity_headers_a_caller_sends_are_refused_even_with_a_valid_key(world
         assert got.identity == {}, got
 
 
-
 def test_oidc_tokens_are_verified_against_the_issuers_published_keys(world):
     frank = world.oidc_tokens["eyJmcmFuayJ9.eyJmcmFuayJ9.c2ln"]
     header, claims, signature = frank.split(".")
@@ -469,7 +468,7 @@ def test_the_operator_hands_the_data_plane_our_predicates_counters_and_rates(wor
 def test_the_wasm_shim_asks_authorino_under_the_authconfig_name_on_every_contract_path(world, gateway_config, cel):
     """The route's action set calls auth-service with the AuthConfig's name as scope (the key the replay
     sends), and its route conditions hold for every path the contract requests."""
-    config, _ = gateway_config
+    config = gateway_config[0]
     for variant, policy in world.policies.items():
         [action_set] = dataplane.action_sets_for(config, policy["host"])
         auth = [a for a in action_set["actions"] if a["service"] == "auth-service"]
