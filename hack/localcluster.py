@@ -47,6 +47,8 @@ ISTIO_CRDS = {
     "telemetries.telemetry.istio.io",
     "authorizationpolicies.security.istio.io",
     "serviceentries.networking.istio.io",
+    # The Kuadrant operator detects Istio by EnvoyFilter and WasmPlugin (tests/kuadrant runs it).
+    "wasmplugins.extensions.istio.io",
 }
 CRD_SOURCES = [
     ("GATEWAY_API_VERSION", "sigs.k8s.io/gateway-api", [
@@ -58,15 +60,29 @@ CRD_SOURCES = [
         "config/crd/standard/gateway.networking.k8s.io_backendtlspolicies.yaml",
     ], None),
     ("ISTIO_API_VERSION", "istio.io/api", ["kubernetes/customresourcedefinitions.gen.yaml"], ISTIO_CRDS),
+    # Every CRD of the operator's config/crd/bases: its state-of-the-world controller reconciles
+    # nothing until each kind it watches is served.
     ("KUADRANT_OPERATOR_VERSION", "github.com/kuadrant/kuadrant-operator", [
         "config/crd/bases/kuadrant.io_kuadrants.yaml",
         "config/crd/bases/kuadrant.io_authpolicies.yaml",
         "config/crd/bases/kuadrant.io_ratelimitpolicies.yaml",
         "config/crd/bases/kuadrant.io_tokenratelimitpolicies.yaml",
+        "config/crd/bases/kuadrant.io_tlspolicies.yaml",
+        "config/crd/bases/kuadrant.io_dnspolicies.yaml",
         "config/crd/bases/extensions.kuadrant.io_telemetrypolicies.yaml",
+        "config/crd/bases/extensions.kuadrant.io_oidcpolicies.yaml",
+        "config/crd/bases/extensions.kuadrant.io_planpolicies.yaml",
+        "config/crd/bases/extensions.kuadrant.io_threatpolicies.yaml",
     ], None),
     ("AUTHORINO_OPERATOR_VERSION", "github.com/kuadrant/authorino-operator", [
         "config/crd/bases/operator.authorino.kuadrant.io_authorinos.yaml",
+    ], None),
+    # The operator detects the Authorino integration by Authorino and AuthConfig, and Limitador by its CRD.
+    ("AUTHORINO_VERSION", "github.com/kuadrant/authorino", [
+        "install/crd/authorino.kuadrant.io_authconfigs.yaml",
+    ], None),
+    ("LIMITADOR_OPERATOR_VERSION", "github.com/kuadrant/limitador-operator", [
+        "config/crd/bases/limitador.kuadrant.io_limitadors.yaml",
     ], None),
     ("KSERVE_VERSION", "github.com/kserve/kserve", [
         "config/crd/full/llmisvc/serving.kserve.io_llminferenceservices.yaml",

@@ -48,7 +48,7 @@ sanity() {
   # What the collection ships: tracked files and new files git does not ignore, without the
   # development tooling that galaxy.yml's build_ignore also leaves out.
   git ls-files -z --cached --others --exclude-standard \
-    | tr '\0' '\n' | grep -vE '^(hack/|bench/|tests/cel/|tests/authorino/|\.ci/|Makefile$)' \
+    | tr '\0' '\n' | grep -vE '^(hack/|bench/|tests/cel/|tests/authorino/|tests/kuadrant/|\.ci/|Makefile$)' \
     | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done \
     | tar -cf - -T - | tar -xf - -C "$tree/ansible_collections/modelserving/maas"
   # The dependency sits beside the collection, where ansible-test looks for it.
@@ -73,6 +73,8 @@ lint() {
 integration() {
   step "build Authorino from the Go module proxy (cached under ~/.cache/modelserving-maas)"
   "$PY" tests/authorino/build.py
+  step "build the Kuadrant operator from the Go module proxy (cached under ~/.cache/modelserving-maas)"
+  "$PY" tests/kuadrant/build.py
   plane_up
   step "integration tests"
   pytest tests/integration -q -p no:cacheprovider

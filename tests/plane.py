@@ -45,6 +45,12 @@ class Plane:
             if not localcluster.state_running(state):
                 raise RuntimeError(f"MAAS_TEST_STATE_DIR={shared} names no running plane")
             return cls(state, owned=False)
+        return cls.start_private()
+
+    @classmethod
+    def start_private(cls) -> "Plane":
+        """A plane of its own, also when a shared one runs: for tests that run controllers which
+        change what other tests rely on (the Kuadrant operator deletes the stand-in EnvoyFilters)."""
         state = Path(tempfile.mkdtemp(prefix="maas-plane-"))
         localcluster.up(state, install_crds=True)
         return cls(state, owned=True)

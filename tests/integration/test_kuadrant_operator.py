@@ -1,0 +1,174 @@
+"""What the real Kuadrant operator (v1.5.2) does with the policies the collection generates.
+
+The demo's CRs (tests/fixtures/maas-sample.yaml) go through playbooks/site.yml with the demo's
+variables (maas_policies per model, gateway defaults and tiers; maas_api's own AuthPolicy;
+kuadrant_mtls in auto mode) on a private plane where the operator runs (fixture `kuadrant_plane`).
+Nothing of Kuadrant is stubbed; the status Istio and the Authorino and Limitador operators would
+write is written by the fixture, and the AuthConfigs' Ready status (which Authorino writes once it
+has loaded them) by `authconfigs_loaded` below, after the test has seen the operator wait for it.
+"""
+
+import json
+import sys
+import time
+
+import pytest
+import yaml
+
+from plane import REPO
+
+GATEWAY_NS = "openshift-ingress"
+KUADRANT_NS = "kuadrant-system"
+RECONCILE = REPO / "playbooks" / "reconcile.yml"
+POLICY_KINDS = ("authpolicies.kuadrant.io", "tokenratelimitpolicies.kuadrant.io", "ratelimitpolicies.kuadrant.io")
+KUADRANT_FILTERS = {"kuadrant-auth-maas-default-gateway", "kuadrant-ratelimiting-maas-default-gateway",
+                    "kuadrant-maas-default-gateway"}
+MESH_CLUSTERS = {"kuadrant-auth-service", "kuadrant-ratelimit-service"}
+
+# Every policy the demo generates: per model, the gateway defaults, the tiers and maas-api's own.
+ROUTE_POLICIES = {
+    ("AuthPolicy", "llm/maas-auth-facebook-opt-125m"),
+    ("AuthPolicy", "llm/maas-auth-gpt-4o-mini"),
+    ("AuthPolicy", "opendatahub/maas-api-auth-policy"),
+    ("TokenRateLimitPolicy", "llm/maas-trlp-facebook-opt-125m"),
+    ("TokenRateLimitPolicy", "llm/maas-trlp-gpt-4o-mini"),
+}
+TIER_POLICIES = {
+    ("TokenRateLimitPolicy", "openshift-ingress/maas-tier-usage"),
+    ("RateLimitPolicy", "openshift-ingress/maas-tier-usage"),
+}
+GATEWAY_DEFAULTS = {
+    ("AuthPolicy", "openshift-ingress/gateway-default-auth"),
+    ("TokenRateLimitPolicy", "openshift-ingress/gateway-default-deny"),
+}
+
+
+def key(obj):
+    return obj["kind"], f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
+
+
+def conditions(obj):
+    return {c["type"]: c for c in obj.get("status", {}).get("conditions", [])
+            if c.get("observedGeneration", obj["metadata"]["generation"]) == obj["metadata"]["generation"]}
+
+
+def policies(plane):
+    return {key(p): p for kind in POLICY_KINDS for p in plane.list(kind)}
+
+
+def wait_conditions(kuadrant, wanted, condition_type, timeout=90):
+    """{policy key: its current `condition_type` condition}, once the operator has set it on all."""
+    def current():
+        found = {k: conditions(p).get(condition_type) for k, p in policies(kuadrant.plane).items() if k in wanted}
+        return found if len(found) == len(wanted) and all(found.values()) else None
+    return kuadrant.operator.wait_for(current, timeout, f"{condition_type} on {sorted(wanted)}")
+
+
+def refused(found):
+    return {k: f"{c['reason']}: {c['message']}" for k, c in found.items() if c["status"] != "True"}
+
+
+def authconfigs_loaded(plane):
+    """What Authorino writes on an AuthConfig it has loaded (the real Authorino is not run here)."""
+    for config in plane.list("authconfigs.authorino.kuadrant.io", KUADRANT_NS):
+        hosts = config["spec"].get("hosts", [])
+        plane.kubectl("patch", "authconfigs.authorino.kuadrant.io", config["metadata"]["name"], "-n", KUADRANT_NS,
+                      "--subresource=status", "--type=merge", "-p", json.dumps({"status": {
+                          "conditions": [{"type": "Available", "status": "True", "reason": "HostsLinked"},
+                                         {"type": "Ready", "status": "True", "reason": "Reconciled"}],
+                          "summary": {"ready": True, "hostsReady": hosts, "numHostsReady": f"{len(hosts)}/{len(hosts)}",
+                                      "numIdentitySources": len(config["spec"].get("authentication", {})),
+                                      "numMetadataSources": len(config["spec"].get("metadata", {})),
+                                      "numAuthorizationPolicies": len(config["spec"].get("authorization", {})),
+                                      "numResponseItems": 0, "festivalWristbandEnabled": False}}}))
+
+
+@pytest.fixture(scope="module")
+def demo(kuadrant_plane):
+    """The demo's CRs, site.yml run with the demo's variables, the routes accepted by the gateway."""
+    plane = kuadrant_plane.plane
+    sample = yaml.safe_load((REPO / "tests/fixtures/maas-sample.yaml").read_text())["items"]
+    plane.apply(*sample, manager="demo-fixture")
+    run = plane.playbook(REPO / "playbooks/site.yml", extra_vars=yaml.safe_load(
+        (REPO / "hack/demo/vars.yml").read_text()))
+    assert run.ok, run.explain()
+    kuadrant_plane.settle_platform()
+    return kuadrant_plane
+
+
+def test_the_operator_accepts_every_policy_the_demo_generates(demo):
+    wanted = ROUTE_POLICIES | TIER_POLICIES | GATEWAY_DEFAULTS
+    assert set(policies(demo.plane)) == wanted
+    found = wait_conditions(demo, wanted, "Accepted")
+    assert refused(found) == {}
+
+
+def test_route_auth_policies_wait_for_their_authconfigs_then_are_enforced(demo):
+    auth = {k for k in ROUTE_POLICIES if k[0] == "AuthPolicy"}
+    waiting = wait_conditions(demo, auth, "Enforced")
+    configs = {c["metadata"]["name"] for c in demo.plane.list("authconfigs.authorino.kuadrant.io", KUADRANT_NS)}
+    for policy, cond in waiting.items():
+        assert cond["status"] == "False" and "waiting for the following components to sync" in cond["message"], cond
+        assert [name for name in configs if name in cond["message"]], (policy, cond["message"])
+
+    authconfigs_loaded(demo.plane)
+    demo.operator.wait_for(lambda: refused(wait_conditions(demo, auth, "Enforced")) == {}, 60,
+                           "AuthPolicies Enforced once their AuthConfigs are Ready")
+
+
+def test_route_and_tier_rate_limits_are_enforced(demo):
+    limits = {k for k in ROUTE_POLICIES | TIER_POLICIES if k[0] != "AuthPolicy"}
+    demo.operator.wait_for(lambda: refused(wait_conditions(demo, limits, "Enforced")) == {}, 60,
+                           f"Enforced on {sorted(limits)}")
+
+
+def test_gateway_defaults_give_way_to_the_route_policies(demo):
+    found = wait_conditions(demo, GATEWAY_DEFAULTS, "Enforced")
+    assert {k: c["reason"] for k, c in found.items()} == {k: "Overridden" for k in GATEWAY_DEFAULTS}
+    auth_default = found[("AuthPolicy", "openshift-ingress/gateway-default-auth")]["message"]
+    for _, name in sorted(k for k in ROUTE_POLICIES if k[0] == "AuthPolicy"):
+        assert name in auth_default
+
+
+def test_the_operator_writes_our_auth_rules_into_authconfigs(demo):
+    configs = [c["spec"] for c in demo.plane.list("authconfigs.authorino.kuadrant.io", KUADRANT_NS)]
+    for (kind, name), policy in policies(demo.plane).items():
+        if kind != "AuthPolicy" or (kind, name) in GATEWAY_DEFAULTS:
+            continue
+        rules = policy["spec"]["rules"]
+        carrying = [c for c in configs if set(c.get("authentication", {})) == set(rules["authentication"])
+                    and set(c.get("authorization", {})) == set(rules.get("authorization", {}))]
+        assert carrying, f"no AuthConfig carries the rules of {name}"
+        for config in carrying:
+            for rule, spec in rules["authentication"].items():
+                assert all(config["authentication"][rule].get(k) == v for k, v in spec.items()
+                           if k not in ("credentials", "metrics", "priority", "cache")), (name, rule)
+
+
+def test_the_operator_turns_our_token_limits_into_limitador_limits(demo):
+    limits = demo.plane.get("limitadors.limitador.kuadrant.io", "limitador", KUADRANT_NS)["spec"].get("limits", [])
+    served = {(lim["name"], lim["max_value"], lim["seconds"]) for lim in limits}
+    for (kind, name), policy in policies(demo.plane).items():
+        if kind != "TokenRateLimitPolicy" or (kind, name) in GATEWAY_DEFAULTS:
+            continue
+        for limit_name, limit in policy["spec"].get("limits", {}).items():
+            for rate in limit["rates"]:
+                assert (limit_name, rate["limit"], seconds(rate["window"])) in served, (name, limit_name, rate)
+
+
+def seconds(window):
+    return int(window[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[window[-1]]
+
+
+def test_the_operator_generates_its_data_plane_objects(demo):
+    plane = demo.plane
+    filters = {f["metadata"]["name"] for f in plane.list("envoyfilters", GATEWAY_NS)}
+    created = {
+        "AuthConfig": len(plane.list("authconfigs.authorino.kuadrant.io", KUADRANT_NS)),
+        "EnvoyFilter": sorted(filters),
+        "WasmPlugin": [w["metadata"]["name"] for w in plane.list("wasmplugins.extensions.istio.io")],
+        "Limitador limits": len(plane.get("limitadors.limitador.kuadrant.io", "limitador", KUADRANT_NS)["spec"]["limits"]),
+    }
+    print(f"\nthe Kuadrant operator created: {json.dumps(created)}", file=sys.stderr)
+    assert filters == KUADRANT_FILTERS
+    assert created["AuthConfig"] >= len([k for k in ROUTE_POLICIES if k[0] == "AuthPolicy"])
