@@ -210,7 +210,7 @@ def test_a_stalled_api_server_fails_the_task_within_request_timeout_naming_the_h
     port, accepted, stop = listener.getsockname()[1], [], threading.Event()
 
     def hold():  # accept and say nothing, for at most 120 s
-        for _ in range(240):
+        for _attempt in range(240):
             if stop.is_set():
                 break
             try:

@@ -67,7 +67,7 @@ def execute(module, run):
     workers = DEFAULT_WORKERS if workers is None else max(1, workers)  # workers: 0 means one, as it always did
     timeout = module.params.get("request_timeout")
     timeout = DEFAULT_REQUEST_TIMEOUT if timeout is None else timeout
-    if not timeout > 0:
+    if timeout <= 0:
         module.fail_json(msg="request_timeout %g: must be a number of seconds greater than 0" % timeout)
     # Every socket of this process: discovery in kubernetes.core opens its own before any request of ours.
     socket.setdefaulttimeout(timeout)
