@@ -172,3 +172,98 @@ def test_the_operator_generates_its_data_plane_objects(demo):
     print(f"\nthe Kuadrant operator created: {json.dumps(created)}", file=sys.stderr)
     assert filters == KUADRANT_FILTERS
     assert created["AuthConfig"] >= len([k for k in ROUTE_POLICIES if k[0] == "AuthPolicy"])
+
+
+# ---------------------------------------------------------------------------------------------
+# mTLS: the operator's own EnvoyFilters, patched (envoyfilter mode) or produced secured (native)
+
+OPERATOR_USER = "maas-local-admin"  # the operator runs with the plane's admin kubeconfig
+OUR_FILTERS = {"kuadrant-auth-maas-default-gateway", "kuadrant-ratelimiting-maas-default-gateway"}
+
+
+def reconcile(plane, **extra_vars):
+    extra_vars.setdefault("maas_reconcile_policies", False)
+    run = plane.playbook(RECONCILE, extra_vars=extra_vars)
+    assert run.ok, run.explain()
+    return run
+
+
+def drifted(run):
+    return set(run.output["global_custom_stats"]["drifted"])
+
+
+def mode_used(run):
+    return run.task_results()["modelserving.maas.kuadrant_mtls : Record what this run changed"][
+        "ansible_facts"]["kuadrant_mtls_mode_used"]
+
+
+def mesh_sockets(plane):
+    """{filter: [transport_socket or None of each auth/rate-limit cluster patch]} of the operator's filters."""
+    return {f["metadata"]["name"]: [p["patch"]["value"].get("transport_socket")
+                                    for p in f["spec"]["configPatches"]
+                                    if p["patch"].get("value", {}).get("name") in MESH_CLUSTERS]
+            for f in plane.list("envoyfilters", GATEWAY_NS) if f["metadata"]["name"] in OUR_FILTERS}
+
+
+def all_secured(plane):
+    sockets = mesh_sockets(plane)
+    return set(sockets) == OUR_FILTERS and all(s and all(s) for s in sockets.values())
+
+
+def none_secured(plane):
+    sockets = mesh_sockets(plane)
+    return set(sockets) == OUR_FILTERS and not any(any(s) for s in sockets.values())
+
+
+def native_disabled(kuadrant):
+    reconcile(kuadrant.plane, kuadrant_mtls_mode="native", kuadrant_mtls_state="disabled")
+    kuadrant.operator.wait_for(lambda: none_secured(kuadrant.plane), 60, "the operator's filters without mTLS")
+
+
+def envoyfilter_writes(plane, mark):
+    """[(time, who, verb, filter)] of every write to our filters since `mark`, in order."""
+    events = plane.requests_since(mark, user=OPERATOR_USER) + plane.requests_since(mark)
+    return sorted((e["stageTimestamp"], e["user"]["username"], e["verb"], e["objectRef"]["name"]) for e in events
+                  if e.get("objectRef", {}).get("resource") == "envoyfilters" and e["verb"] in ("patch", "update")
+                  and e["objectRef"].get("name") in OUR_FILTERS and e["responseStatus"]["code"] == 200)
+
+
+def test_auto_mode_picks_native_and_the_operator_secures_its_own_filters(demo):
+    plane = demo.plane
+    native_disabled(demo)
+    run = reconcile(plane)
+    assert mode_used(run) == "native"
+    assert drifted(run) == {f"Kuadrant {KUADRANT_NS}/kuadrant"}
+    demo.operator.wait_for(lambda: all_secured(plane), 60, "the operator's transport sockets")
+    peer = plane.get("peerauthentication", "default", KUADRANT_NS)
+    assert peer["spec"]["mtls"] == {"mode": "STRICT"}
+    assert peer["metadata"]["labels"]["kuadrant.io/managed"] == "true"
+    for deployment in ("authorino", "limitador-limitador"):
+        labels = plane.get("deployment", deployment, KUADRANT_NS)["spec"]["template"]["metadata"]["labels"]
+        assert labels["sidecar.istio.io/inject"] == "true", deployment
+
+    again = reconcile(plane)
+    assert (again.changed, drifted(again)) == (0, set())
+    assert all_secured(plane)
+
+
+def test_envoyfilter_mode_cannot_converge_the_operator_reverts_every_patch(demo):
+    plane = demo.plane
+    native_disabled(demo)
+    timeline = []
+    for attempt in (1, 2):
+        mark = plane.audit_mark()
+        run = reconcile(plane, kuadrant_mtls_mode="envoyfilter")
+        assert {f"EnvoyFilter {GATEWAY_NS}/{name}" for name in OUR_FILTERS} <= drifted(run), attempt
+        demo.operator.wait_for(lambda: none_secured(plane), 30, "the operator reverting our patch")
+        writes = envoyfilter_writes(plane, mark)
+        timeline += [(attempt, *w) for w in writes]
+        for name in OUR_FILTERS:
+            ours = [w for w in writes if w[3] == name]
+            # our patch, then the operator's update of the same filter and nobody else's write between
+            assert [(who, verb) for _, who, verb, _ in ours[:2]] == [("maas-automation", "patch"),
+                                                                     (OPERATOR_USER, "update")], ours
+    print("\nEnvoyFilter writes (attempt, time, user, verb, filter):\n" +
+          "\n".join(" ".join(map(str, t)) for t in timeline), file=sys.stderr)
+    reconcile(plane)
+    demo.operator.wait_for(lambda: all_secured(plane), 60, "native mTLS back")
