@@ -256,6 +256,29 @@ def test_auto_mode_picks_native_and_the_operator_secures_its_own_filters(demo):
     assert all_secured(plane)
 
 
+def test_in_native_mode_a_policy_added_or_removed_keeps_the_operators_sockets(demo):
+    plane = demo.plane
+    reconcile(plane)
+    demo.operator.wait_for(lambda: all_secured(plane), 60, "the operator's transport sockets")
+    wasm = "kuadrant-maas-default-gateway"
+    before = plane.get("envoyfilter", wasm, GATEWAY_NS)["metadata"]["generation"]
+    extra = {"apiVersion": "kuadrant.io/v1", "kind": "RateLimitPolicy",
+             "metadata": {"name": "extra-route-limit", "namespace": "llm"},
+             "spec": {"targetRef": {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                    "name": "maas-gpt-4o-mini"},
+                      "limits": {"burst": {"rates": [{"limit": 5, "window": "10s"}]}}}}
+    plane.apply(extra, manager="someone-else")
+    demo.operator.wait_for(lambda: "limit.burst__" in json.dumps(plane.get("envoyfilter", wasm, GATEWAY_NS)),
+                           60, "the operator rewriting its Wasm EnvoyFilter for the added policy")
+    assert plane.get("envoyfilter", wasm, GATEWAY_NS)["metadata"]["generation"] > before
+    plane.kubectl("delete", "ratelimitpolicy", "extra-route-limit", "-n", "llm")
+    demo.operator.wait_for(lambda: "limit.burst__" not in json.dumps(plane.get("envoyfilter", wasm, GATEWAY_NS)),
+                           60, "the operator rewriting it for the removed policy")
+    assert all_secured(plane)
+    again = reconcile(plane)
+    assert (again.changed, drifted(again)) == (0, set())
+
+
 def test_envoyfilter_mode_cannot_converge_the_operator_reverts_every_patch(demo):
     plane = demo.plane
     native_disabled(demo)
