@@ -77,7 +77,8 @@ integration() {
   "$PY" tests/kuadrant/build.py
   plane_up
   step "integration tests"
-  pytest tests/integration -q -p no:cacheprovider
+  # Two planes, two workers: the Kuadrant operator tests on their own plane, the rest on the shared one.
+  pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup
 }
 
 molecule_scenarios() {
