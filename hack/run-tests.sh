@@ -77,8 +77,7 @@ integration() {
   "$PY" tests/kuadrant/build.py
   plane_up
   step "integration tests"
-  # Two planes, two workers: the Kuadrant operator tests on their own plane, the rest on the shared one.
-  pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup
+  pytest tests/integration -q -p no:cacheprovider
 }
 
 molecule_scenarios() {

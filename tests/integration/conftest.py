@@ -77,11 +77,3 @@ def pytest_runtest_makereport(item, call):
     if report.failed and isinstance(operated, OperatorPlane):
         report.sections.append(("kuadrant-operator log (last 120 lines)", operated.operator.log_tail(120)))
 
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`-n 2 --dist loadgroup`, as hack/run-tests.sh runs it) the tests on the
-    Kuadrant operator's private plane go to one worker and every test on the shared plane to the
-    other, in collection order: tests on the same plane never run concurrently."""
-    for item in items:
-        group = "kuadrant-operator" if "kuadrant_plane" in item.fixturenames else "shared-plane"
-        item.add_marker(pytest.mark.xdist_group(group))
