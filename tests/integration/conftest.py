@@ -9,7 +9,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from plane import REPO, Plane  # noqa: E402
-from kuadrant.operator import KuadrantOperator, OperatorPlane, PlatformStatus  # noqa: E402
+from kuadrant.harness import KuadrantOperator, OperatorPlane, PlatformStatus  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -54,11 +54,13 @@ def kuadrant_plane(tmp_path_factory):
         plane.apply(*[d for d in platform_docs if d], manager="platform-stand-in")
         for crd in sorted((REPO / "roles/prerequisites/files/crds").glob("*.yaml")):
             plane.kubectl("apply", "--server-side", "--field-manager=modelserving.maas", "-f", str(crd))
+        # Istio programs the Gateway before anything else sees it: with no listener status to keep,
+        # the operator's own Gateway status update is refused (listeners[].supportedKinds: Required).
+        platform = PlatformStatus(plane)
+        platform.gateways()
         operator.start()
         if operator.build_seconds is not None:
             print(f"\nbuilt the Kuadrant operator in {operator.build_seconds:.0f}s", file=sys.stderr)
-        platform = PlatformStatus(plane)
-        platform.gateways()
         operated = OperatorPlane(plane, operator, platform)
         operated.settle_platform()
         yield operated
@@ -74,3 +76,4 @@ def pytest_runtest_makereport(item, call):
     operated = item.funcargs.get("kuadrant_plane") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(operated, OperatorPlane):
         report.sections.append(("kuadrant-operator log (last 120 lines)", operated.operator.log_tail(120)))
+

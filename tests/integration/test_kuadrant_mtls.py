@@ -200,6 +200,14 @@ def test_native_mode_without_a_kuadrant_cr_fails_clearly(kuadrant):
     assert kuadrant.get("kuadrant", "kuadrant", KUADRANT_NS) is None
 
 
+def test_auto_mode_without_a_kuadrant_cr_fails_rather_than_patching_filters(kuadrant):
+    kuadrant.kubectl("delete", "kuadrant", "kuadrant", "-n", KUADRANT_NS)
+    run = kuadrant.playbook(RECONCILE, extra_vars={"maas_reconcile_policies": False})
+    assert not run.ok
+    assert "auto does not fall back to envoyfilter" in run.proc.stdout
+    assert sockets(kuadrant, AUTH) == [None] and sockets(kuadrant, RATELIMIT) == [None]
+
+
 def test_the_module_selects_filters_by_label_in_one_list(kuadrant):
     mark = kuadrant.audit_mark()
     result = kuadrant.module("modelserving.maas.envoyfilter_mtls", namespace=GATEWAY_NS, name_prefix="",

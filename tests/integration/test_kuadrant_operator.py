@@ -65,7 +65,18 @@ def wait_conditions(kuadrant, wanted, condition_type, timeout=90):
 
 
 def refused(found):
+    """{policy key: the operator's reason and message} of the conditions that are not True."""
     return {k: f"{c['reason']}: {c['message']}" for k, c in found.items() if c["status"] != "True"}
+
+
+def settled(kuadrant, wanted, condition_type, timeout=60):
+    """The `condition_type` conditions of `wanted`, once all are True or `timeout` seconds passed."""
+    deadline = time.monotonic() + timeout
+    found = wait_conditions(kuadrant, wanted, condition_type)
+    while refused(found) and time.monotonic() < deadline:
+        time.sleep(1)
+        found = wait_conditions(kuadrant, wanted, condition_type)
+    return found
 
 
 def authconfigs_loaded(plane):
@@ -99,8 +110,7 @@ def demo(kuadrant_plane):
 def test_the_operator_accepts_every_policy_the_demo_generates(demo):
     wanted = ROUTE_POLICIES | TIER_POLICIES | GATEWAY_DEFAULTS
     assert set(policies(demo.plane)) == wanted
-    found = wait_conditions(demo, wanted, "Accepted")
-    assert refused(found) == {}
+    assert refused(settled(demo, wanted, "Accepted")) == {}
 
 
 def test_route_auth_policies_wait_for_their_authconfigs_then_are_enforced(demo):
@@ -112,22 +122,21 @@ def test_route_auth_policies_wait_for_their_authconfigs_then_are_enforced(demo):
         assert [name for name in configs if name in cond["message"]], (policy, cond["message"])
 
     authconfigs_loaded(demo.plane)
-    demo.operator.wait_for(lambda: refused(wait_conditions(demo, auth, "Enforced")) == {}, 60,
-                           "AuthPolicies Enforced once their AuthConfigs are Ready")
+    assert refused(settled(demo, auth, "Enforced")) == {}
 
 
 def test_route_and_tier_rate_limits_are_enforced(demo):
     limits = {k for k in ROUTE_POLICIES | TIER_POLICIES if k[0] != "AuthPolicy"}
-    demo.operator.wait_for(lambda: refused(wait_conditions(demo, limits, "Enforced")) == {}, 60,
-                           f"Enforced on {sorted(limits)}")
+    assert refused(settled(demo, limits, "Enforced")) == {}
 
 
 def test_gateway_defaults_give_way_to_the_route_policies(demo):
     found = wait_conditions(demo, GATEWAY_DEFAULTS, "Enforced")
     assert {k: c["reason"] for k, c in found.items()} == {k: "Overridden" for k in GATEWAY_DEFAULTS}
     auth_default = found[("AuthPolicy", "openshift-ingress/gateway-default-auth")]["message"]
-    for _, name in sorted(k for k in ROUTE_POLICIES if k[0] == "AuthPolicy"):
-        assert name in auth_default
+    for kind, name in sorted(ROUTE_POLICIES):
+        if kind == "AuthPolicy":
+            assert name in auth_default
 
 
 def test_the_operator_writes_our_auth_rules_into_authconfigs(demo):
@@ -172,3 +181,121 @@ def test_the_operator_generates_its_data_plane_objects(demo):
     print(f"\nthe Kuadrant operator created: {json.dumps(created)}", file=sys.stderr)
     assert filters == KUADRANT_FILTERS
     assert created["AuthConfig"] >= len([k for k in ROUTE_POLICIES if k[0] == "AuthPolicy"])
+
+
+# ---------------------------------------------------------------------------------------------
+# mTLS: the operator's own EnvoyFilters, patched (envoyfilter mode) or produced secured (native)
+
+OPERATOR_USER = "maas-local-admin"  # the operator runs with the plane's admin kubeconfig
+OUR_FILTERS = {"kuadrant-auth-maas-default-gateway", "kuadrant-ratelimiting-maas-default-gateway"}
+
+
+def reconcile(plane, **extra_vars):
+    extra_vars.setdefault("maas_reconcile_policies", False)
+    run = plane.playbook(RECONCILE, extra_vars=extra_vars)
+    assert run.ok, run.explain()
+    return run
+
+
+def drifted(run):
+    return set(run.output["global_custom_stats"]["drifted"])
+
+
+def mode_used(run):
+    return run.task_results()["modelserving.maas.kuadrant_mtls : Record what this run changed"][
+        "ansible_facts"]["kuadrant_mtls_mode_used"]
+
+
+def mesh_sockets(plane):
+    """{filter: [transport_socket or None of each auth/rate-limit cluster patch]} of the operator's filters."""
+    return {f["metadata"]["name"]: [p["patch"]["value"].get("transport_socket")
+                                    for p in f["spec"]["configPatches"]
+                                    if p["patch"].get("value", {}).get("name") in MESH_CLUSTERS]
+            for f in plane.list("envoyfilters", GATEWAY_NS) if f["metadata"]["name"] in OUR_FILTERS}
+
+
+def all_secured(plane):
+    sockets = mesh_sockets(plane)
+    return set(sockets) == OUR_FILTERS and all(s and all(s) for s in sockets.values())
+
+
+def none_secured(plane):
+    sockets = mesh_sockets(plane)
+    return set(sockets) == OUR_FILTERS and not any(any(s) for s in sockets.values())
+
+
+def native_disabled(kuadrant):
+    reconcile(kuadrant.plane, kuadrant_mtls_mode="native", kuadrant_mtls_state="disabled")
+    kuadrant.operator.wait_for(lambda: none_secured(kuadrant.plane), 60, "the operator's filters without mTLS")
+
+
+def envoyfilter_writes(plane, mark):
+    """[(time, who, verb, filter)] of every write to our filters since `mark`, in order."""
+    events = plane.requests_since(mark, user=OPERATOR_USER) + plane.requests_since(mark)
+    return sorted((e["stageTimestamp"], e["user"]["username"], e["verb"], e["objectRef"]["name"]) for e in events
+                  if e.get("objectRef", {}).get("resource") == "envoyfilters" and e["verb"] in ("patch", "update")
+                  and e["objectRef"].get("name") in OUR_FILTERS and e["responseStatus"]["code"] == 200)
+
+
+def test_auto_mode_picks_native_and_the_operator_secures_its_own_filters(demo):
+    plane = demo.plane
+    native_disabled(demo)
+    run = reconcile(plane)
+    assert mode_used(run) == "native"
+    assert drifted(run) == {f"Kuadrant {KUADRANT_NS}/kuadrant"}
+    demo.operator.wait_for(lambda: all_secured(plane), 60, "the operator's transport sockets")
+    peer = plane.get("peerauthentication", "default", KUADRANT_NS)
+    assert peer["spec"]["mtls"] == {"mode": "STRICT"}
+    assert peer["metadata"]["labels"]["kuadrant.io/managed"] == "true"
+    for deployment in ("authorino", "limitador-limitador"):
+        labels = plane.get("deployment", deployment, KUADRANT_NS)["spec"]["template"]["metadata"]["labels"]
+        assert labels["sidecar.istio.io/inject"] == "true", deployment
+
+    again = reconcile(plane)
+    assert (again.changed, drifted(again)) == (0, set())
+    assert all_secured(plane)
+
+
+def test_in_native_mode_a_policy_added_or_removed_keeps_the_operators_sockets(demo):
+    plane = demo.plane
+    reconcile(plane)
+    demo.operator.wait_for(lambda: all_secured(plane), 60, "the operator's transport sockets")
+    wasm = "kuadrant-maas-default-gateway"
+    before = plane.get("envoyfilter", wasm, GATEWAY_NS)["metadata"]["generation"]
+    extra = {"apiVersion": "kuadrant.io/v1", "kind": "RateLimitPolicy",
+             "metadata": {"name": "extra-route-limit", "namespace": "llm"},
+             "spec": {"targetRef": {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                    "name": "maas-gpt-4o-mini"},
+                      "limits": {"burst": {"rates": [{"limit": 5, "window": "10s"}]}}}}
+    plane.apply(extra, manager="someone-else")
+    demo.operator.wait_for(lambda: "limit.burst__" in json.dumps(plane.get("envoyfilter", wasm, GATEWAY_NS)),
+                           60, "the operator rewriting its Wasm EnvoyFilter for the added policy")
+    assert plane.get("envoyfilter", wasm, GATEWAY_NS)["metadata"]["generation"] > before
+    plane.kubectl("delete", "ratelimitpolicy", "extra-route-limit", "-n", "llm")
+    demo.operator.wait_for(lambda: "limit.burst__" not in json.dumps(plane.get("envoyfilter", wasm, GATEWAY_NS)),
+                           60, "the operator rewriting it for the removed policy")
+    assert all_secured(plane)
+    again = reconcile(plane)
+    assert (again.changed, drifted(again)) == (0, set())
+
+
+def test_envoyfilter_mode_cannot_converge_the_operator_reverts_every_patch(demo):
+    plane = demo.plane
+    native_disabled(demo)
+    timeline = []
+    for attempt in (1, 2):
+        mark = plane.audit_mark()
+        run = reconcile(plane, kuadrant_mtls_mode="envoyfilter")
+        assert {f"EnvoyFilter {GATEWAY_NS}/{name}" for name in OUR_FILTERS} <= drifted(run), attempt
+        demo.operator.wait_for(lambda: none_secured(plane), 30, "the operator reverting our patch")
+        writes = envoyfilter_writes(plane, mark)
+        timeline += [(attempt, *w) for w in writes]
+        for name in OUR_FILTERS:
+            ours = [w for w in writes if w[3] == name]
+            # our patch, then the operator's update of the same filter and nobody else's write between
+            assert [write[1:3] for write in ours[:2]] == [("maas-automation", "patch"),
+                                                          (OPERATOR_USER, "update")], ours
+    print("\nEnvoyFilter writes (attempt, time, user, verb, filter):\n" +
+          "\n".join(" ".join(map(str, t)) for t in timeline), file=sys.stderr)
+    reconcile(plane)
+    demo.operator.wait_for(lambda: all_secured(plane), 60, "native mTLS back")
