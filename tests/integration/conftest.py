@@ -76,4 +76,3 @@ def pytest_runtest_makereport(item, call):
     operated = item.funcargs.get("kuadrant_plane") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(operated, OperatorPlane):
         report.sections.append(("kuadrant-operator log (last 120 lines)", operated.operator.log_tail(120)))
-
