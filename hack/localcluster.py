@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import re
 import os
 import shutil
 import signal
@@ -173,6 +174,45 @@ def build_dir(name: str) -> Path:
 
 def bin_dir(component: str, version: str) -> Path:
     return CACHE / f"{component}-{version}-{go_version()}" / "bin"
+
+
+def wrapper_version(wrapper: Path, module: str) -> str:
+    """The release of `module` that the wrapper module in directory `wrapper` requires."""
+    match = re.search(r"^\s*(?:require\s+)?%s\s+(v\S+)" % re.escape(module), (wrapper / "go.mod").read_text(),
+                      re.MULTILINE)
+    if not match:
+        raise SystemExit(f"{wrapper / 'go.mod'} does not require {module}")
+    return match.group(1)
+
+
+def build_go_tool(name: str, wrapper: Path, module: str, package: str) -> tuple[Path, float | None]:
+    """Build `package` of the release of `module` that the wrapper module in `wrapper` (go.mod and
+    go.sum, no replace directives) requires, into the cache as bin_dir(name, version)/name.
+
+    Returns (path of the binary, seconds the build took or None when it was cached). Nothing built
+    is kept in the work tree; go.sum, not the checksum database, verifies every module."""
+    version = wrapper_version(wrapper, module)
+    target = bin_dir(name, version) / name
+    if target.exists():
+        return target, None
+    work = build_dir(f"{name}-{version}")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for file in ("go.mod", "go.sum"):
+        shutil.copy(wrapper / file, work / file)
+    out = work / "out"
+    log(f"building {name} {version} (cold build: several minutes on 2 cores)")
+    started = time.monotonic()
+    env = go_env()
+    env["GOFLAGS"] = "-mod=readonly"
+    run(["go", "build", "-trimpath", f"-ldflags=-s -w -X main.version={version}", "-o", str(out / name), package],
+        cwd=work, env=env)
+    elapsed = time.monotonic() - started
+    target.parent.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(target.parent, ignore_errors=True)
+    out.rename(target.parent)
+    log(f"built {name} {version} in {elapsed:.0f}s")
+    return target, elapsed
 
 
 def build_kubernetes(version: str) -> Path:

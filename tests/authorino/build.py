@@ -13,11 +13,7 @@ the control plane's binaries (hack/localcluster.py); nothing built is kept in th
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,55 +23,22 @@ sys.path.insert(0, str(REPO / "hack"))
 import localcluster  # noqa: E402
 
 MODULE = "github.com/kuadrant/authorino"
+MAIN_PACKAGE = MODULE
+NAME = "authorino"
 
 
 def pinned_version() -> str:
     """The Authorino release the wrapper module requires."""
-    match = re.search(r"^\s*(?:require\s+)?%s\s+(v\S+)" % re.escape(MODULE), (HERE / "go.mod").read_text(),
-                      re.MULTILINE)
-    if not match:
-        raise SystemExit(f"tests/authorino/go.mod does not require {MODULE}")
-    return match.group(1)
+    return localcluster.wrapper_version(HERE, MODULE)
 
 
 def binary_path(version: str | None = None) -> Path:
-    version = version or pinned_version()
-    return localcluster.bin_dir("authorino", version) / "authorino"
+    return localcluster.bin_dir(NAME, version or pinned_version()) / NAME
 
 
 def build() -> tuple[Path, float | None]:
     """(path of the binary, seconds the build took or None when it was cached)."""
-    version = pinned_version()
-    target = binary_path(version)
-    if target.exists():
-        return target, None
-    work = localcluster.build_dir(f"authorino-{version}")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    for name in ("go.mod", "go.sum"):
-        shutil.copy(HERE / name, work / name)
-    out = work / "out"
-    localcluster.log(f"building authorino {version} (cold build: several minutes on 2 cores)")
-    started = time.monotonic()
-    env = localcluster.go_env()
-    env["GOFLAGS"] = "-mod=readonly"
-    localcluster.run(["go", "build", "-trimpath", f"-ldflags=-s -w -X main.version={version}",
-                      "-o", str(out / "authorino"), MODULE], cwd=work, env=env)
-    elapsed = time.monotonic() - started
-    target.parent.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(target.parent, ignore_errors=True)
-    out.rename(target.parent)
-    localcluster.log(f"built authorino {version} in {elapsed:.0f}s")
-    return target, elapsed
-
-
-def authconfig_crd() -> Path:
-    """The AuthConfig CRD of the same release: Authorino's controllers need it served to start."""
-    env = localcluster.go_env()
-    env["GOFLAGS"] = "-mod=readonly"
-    # Resolved through the wrapper module, so go.sum (not the checksum database) verifies it.
-    root = localcluster.run(["go", "mod", "download", "-json", MODULE], cwd=HERE, env=env, capture=True)
-    return Path(json.loads(root)["Dir"]) / "install" / "crd" / "authorino.kuadrant.io_authconfigs.yaml"
+    return localcluster.build_go_tool(NAME, HERE, MODULE, MAIN_PACKAGE)
 
 
 if __name__ == "__main__":

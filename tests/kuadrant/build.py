@@ -13,10 +13,7 @@ like the control plane's binaries (hack/localcluster.py); nothing built is kept 
 
 from __future__ import annotations
 
-import re
-import shutil
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,46 +24,21 @@ import localcluster  # noqa: E402
 
 MODULE = "github.com/kuadrant/kuadrant-operator"
 MAIN_PACKAGE = f"{MODULE}/cmd"
+NAME = "kuadrant-operator"
 
 
 def pinned_version() -> str:
     """The operator release the wrapper module requires."""
-    match = re.search(r"^\s*(?:require\s+)?%s\s+(v\S+)" % re.escape(MODULE), (HERE / "go.mod").read_text(),
-                      re.MULTILINE)
-    if not match:
-        raise SystemExit(f"tests/kuadrant/go.mod does not require {MODULE}")
-    return match.group(1)
+    return localcluster.wrapper_version(HERE, MODULE)
 
 
 def binary_path(version: str | None = None) -> Path:
-    version = version or pinned_version()
-    return localcluster.bin_dir("kuadrant-operator", version) / "kuadrant-operator"
+    return localcluster.bin_dir(NAME, version or pinned_version()) / NAME
 
 
 def build() -> tuple[Path, float | None]:
     """(path of the binary, seconds the build took or None when it was cached)."""
-    version = pinned_version()
-    target = binary_path(version)
-    if target.exists():
-        return target, None
-    work = localcluster.build_dir(f"kuadrant-operator-{version}")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    for name in ("go.mod", "go.sum"):
-        shutil.copy(HERE / name, work / name)
-    out = work / "out"
-    localcluster.log(f"building kuadrant-operator {version} (cold build: several minutes on 2 cores)")
-    started = time.monotonic()
-    env = localcluster.go_env()
-    env["GOFLAGS"] = "-mod=readonly"
-    localcluster.run(["go", "build", "-trimpath", f"-ldflags=-s -w -X main.version={version}",
-                      "-o", str(out / "kuadrant-operator"), MAIN_PACKAGE], cwd=work, env=env)
-    elapsed = time.monotonic() - started
-    target.parent.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(target.parent, ignore_errors=True)
-    out.rename(target.parent)
-    localcluster.log(f"built kuadrant-operator {version} in {elapsed:.0f}s")
-    return target, elapsed
+    return localcluster.build_go_tool(NAME, HERE, MODULE, MAIN_PACKAGE)
 
 
 if __name__ == "__main__":
