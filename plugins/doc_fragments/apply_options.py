@@ -8,8 +8,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Options of modules that write with server-side apply (plugins/module_utils/_kube/args.py:
-    # APPLY_ARG_SPEC).
+    # Options of modules that write with server-side apply (plugins/module_utils/_kube/args.py,
+    # the apply options).
     DOCUMENTATION = r"""
 options:
   field_manager:
@@ -32,7 +32,7 @@ options:
     default: 8
 """
 
-    # Options of modules that patch objects guarded by resourceVersion (PATCH_ARG_SPEC).
+    # Options of modules that patch objects guarded by resourceVersion (the patch options in args.py).
     PATCH = r"""
 options:
   field_manager:

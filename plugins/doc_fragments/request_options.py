@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The option every module has (plugins/module_utils/_kube/args.py: REQUEST_ARG_SPEC).
+    # The option every module has (plugins/module_utils/_kube/args.py, the request options).
     DOCUMENTATION = r"""
 options:
   request_timeout:
