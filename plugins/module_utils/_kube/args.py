@@ -6,7 +6,8 @@
 
 `APPLY_ARG_SPEC` pairs with doc fragment `modelserving.maas.apply_options` and `PATCH_ARG_SPEC`
 with `modelserving.maas.apply_options.patch`, the way kubernetes.core pairs `WAIT_ARG_SPEC` with
-`k8s_wait_options`. Connection options are kubernetes.core's own `AUTH_ARG_SPEC`.
+`k8s_wait_options`; `REQUEST_ARG_SPEC` (request_timeout, in every module) with
+`modelserving.maas.request_options`. Connection options are kubernetes.core's own `AUTH_ARG_SPEC`.
 """
 
 from __future__ import absolute_import, division, print_function

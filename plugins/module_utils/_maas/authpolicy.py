@@ -86,11 +86,6 @@ MESSAGES = {
 }
 
 
-def membership_predicate(groups, users) -> str:
-    """The caller's groups (a list) or username match one of the subjects (OR over all of them)."""
-    return member_of(groups, users)
-
-
 def _checks(groups, users, oidc) -> list:
     """[(rule name, predicate that must hold, reason when it does not)], in the order reported."""
     checks = [("deny-client-identity-headers", NO_IDENTITY_HEADERS, FORGED_IDENTITY_HEADER),

@@ -18,7 +18,7 @@ from gateway import Gateway
 from translate_support import activation, golden_cases, run_case
 
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.cel import cel_string
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.authpolicy import membership_predicate
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.identity import member_of
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
     token_limit_key,
 )
@@ -390,7 +390,7 @@ def test_no_user_name_can_match_another_user(cel, name, other, shim):
 @SETTINGS
 @given(group=HOSTILE, user=HOSTILE, caller_group=HOSTILE, caller=HOSTILE)
 def test_auth_policy_membership_matches_only_the_named_subjects(cel, group, user, caller_group, caller):
-    predicate = membership_predicate([group], [user])
+    predicate = member_of([group], [user])
     auth = {"identity": "Bearer sk-oai-k", "metadata": {"apiKeyValidation": {
         "valid": True, "username": caller, "groups": [caller_group]}}}
     result = cel.evaluate(predicate, {"request": {"headers": {"authorization": "Bearer sk-oai-k"}, "path": INFERENCE,
