@@ -214,7 +214,7 @@ def test_the_module_selects_filters_by_label_in_one_list(kuadrant):
                              label_selector="kuadrant.io/auth=true")
     assert result["drifted"] == [AUTH] and result["drift_count"] == 1
     events = kuadrant.requests_since(mark)
-    assert [e["verb"] for e in events if e["objectRef"].get("resource") == "envoyfilters"] == ["list", "patch"]
+    assert [e["verb"] for e in events if (e.get("objectRef") or {}).get("resource") == "envoyfilters"] == ["list", "patch"]
     assert sockets(kuadrant, RATELIMIT) == [None]
 
 

@@ -234,7 +234,7 @@ def envoyfilter_writes(plane, mark):
     events = plane.requests_since(mark, user=OPERATOR_USER) + plane.requests_since(mark)
     return sorted((e["stageTimestamp"], e["user"]["username"], e["verb"], e["objectRef"]["name"]) for e in events
                   if e.get("objectRef", {}).get("resource") == "envoyfilters" and e["verb"] in ("patch", "update")
-                  and e["objectRef"].get("name") in OUR_FILTERS and e["responseStatus"]["code"] == 200)
+                  and (e.get("objectRef") or {}).get("name") in OUR_FILTERS and e["responseStatus"]["code"] == 200)
 
 
 def test_auto_mode_picks_native_and_the_operator_secures_its_own_filters(demo):

@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from http.client import RemoteDisconnected
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.cancel import ControllerWatch
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.discovery import (
+    NotServed, RunCache, ServedKinds, playbook_run, proc_start_time)
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -124,22 +126,31 @@ def identity(obj):
 class Cluster(object):
     """REST access to one API server, shared by worker threads."""
 
-    def __init__(self, k8s_client, workers=DEFAULT_WORKERS, watch=None, timeout=None):
+    def __init__(self, k8s_client, workers=DEFAULT_WORKERS, watch=None, timeout=None, confirm_versions=False,
+                 run=None):
         """`watch`: a cancel.ControllerWatch; while it says the playbook is gone no write is sent.
-        `timeout`: seconds one request may take (connect and read), None for no limit."""
+        `timeout`: seconds one request may take (connect and read), None for no limit.
+        `confirm_versions`: confirm through discovery that the cluster serves each kind of KINDS at
+        the version there before its first request (discovery.ServedKinds); `run` keys the cache of
+        confirmations shared by the modules of one playbook run (None: this process only)."""
         self._dynamic = k8s_client.client
         self._paths = dict(KINDS)
         self.workers = workers
         self._watch = watch
         self.timeout = timeout
         self.host = getattr(getattr(self._dynamic, "configuration", None), "host", None) or "(unknown host)"
+        self._served = None
+        if confirm_versions:
+            self._served = ServedKinds(self._discovery_document,
+                                       RunCache(self.host, run) if run is not None else None)
 
     @classmethod
     def from_module(cls, module, workers=DEFAULT_WORKERS, timeout=None):
         watch = ControllerWatch.of_this_process()
         bound_every_request(timeout)
         try:
-            return cls(get_api_client(module=module), workers=workers, watch=watch, timeout=timeout)
+            return cls(get_api_client(module=module), workers=workers, watch=watch, timeout=timeout,
+                       confirm_versions=True, run=playbook_run(watch.chain, proc_start_time))
         except TransportError as err:  # discovery found no server to talk to
             host = module.params.get("host") or "the server of the kubeconfig context"
             module.fail_json(msg="Cannot connect to the Kubernetes API at %s: %s%s. Set kubeconfig/context or the "
@@ -161,7 +172,27 @@ class Cluster(object):
             self._paths[key] = (resource.name, resource.namespaced)
         return self._paths[key]
 
+    def confirm_served(self, api_version, kind):
+        """Raise K8sError when the cluster does not serve `kind` at the version of KINDS: 404 when it
+        serves no version of it (so reads find nothing), "NotServed" without a status when it serves
+        another version (the objects may exist there: never "not found")."""
+        if self._served is None or (api_version, kind) not in KINDS:
+            return
+        try:
+            self._served.confirm(api_version, kind)
+        except NotServed as err:
+            raise K8sError(None if err.versions else 404, "NotServed", str(err))
+
+    def _discovery_document(self, path):
+        try:
+            return self.request("GET", path)
+        except K8sError as err:
+            if err.status == 404:
+                return None
+            raise
+
     def path(self, api_version, kind, namespace=None, name=None, subresource=None):
+        self.confirm_served(api_version, kind)
         plural, namespaced = self.kind_info(api_version, kind)
         base = "/api/v1" if api_version == "v1" else "/apis/%s" % api_version
         parts = [base]

@@ -108,6 +108,9 @@ class ClusterDouble(object):
                 return names.get("plural", kind.lower() + "s"), spec.get("scope", "Namespaced") == "Namespaced"
         return kind.lower() + "s", True
 
+    def confirm_served(self, api_version, kind):
+        """`served` stands in for discovery (kind_info answers for it)."""
+
     path = Cluster.path
 
     def request(self, method, path, body=None, query=None, content_type="application/json"):
