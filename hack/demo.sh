@@ -5,12 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${1:-.local-cluster}
+case $STATE in /*) ;; *) STATE=$PWD/$STATE ;; esac
 PY=.venv/bin/python
 export PATH=$PWD/.venv/bin:$PATH
 export ANSIBLE_CONFIG=$PWD/ansible.cfg
 
 "$PY" hack/localcluster.py up --state-dir "$STATE" >/dev/null
-export KUBECONFIG=$PWD/$STATE/kubeconfig
+export KUBECONFIG=$STATE/kubeconfig
 export K8S_AUTH_KUBECONFIG=$KUBECONFIG
 KUBECTL=$("$PY" hack/localcluster.py build | awk '$1 == "kubectl" {print $2}')
 
