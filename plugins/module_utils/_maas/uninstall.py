@@ -143,7 +143,8 @@ def plan_removal(found: Sequence[Mapping[str, Any]], namespaces: Sequence[str], 
 def owns_applied_fields(live: Mapping[str, Any], field_manager: str) -> bool:
     """Whether `field_manager` has applied fields of the main resource (what an empty intent gives up)."""
     return any(entry.get("manager") == field_manager and entry.get("operation") == "Apply"
-               and not entry.get("subresource") for entry in meta(live).get("managedFields") or [])
+               and not entry.get("subresource") and entry.get("fieldsV1")
+               for entry in meta(live).get("managedFields") or [])
 
 
 def sole_owner(live: Mapping[str, Any], field_manager: str) -> bool:
