@@ -81,23 +81,29 @@ def look_alike(name, namespace):
         "data": {"mine": "yes"}}
 
 
+def platform_plane():
+    """A plane of its own with the platform stand-ins, the MaaS CRDs, the demo's CRs and two objects a
+    tenant labelled like ours."""
+    plane = Plane.start_private()
+    plane.apply(*load("platform.yaml"), *load("kuadrant-envoyfilters.yaml"), manager="platform-stand-in")
+    crds = sorted((REPO / "roles/prerequisites/files/crds").glob("*.yaml"))
+    for crd in crds:
+        plane.kubectl("apply", "--server-side", "--field-manager=modelserving.maas", "-f", str(crd))
+    plane.wait_established(*[f"{p.name.split('_', 1)[1].removesuffix('.yaml')}.maas.opendatahub.io" for p in crds])
+    plane.apply(*yaml.safe_load((REPO / "tests/fixtures/maas-sample.yaml").read_text())["items"],
+                manager="demo-fixture")
+    plane.kubectl("create", "namespace", "team-x")
+    # A tenant's own objects dressed as ours: one outside every MaaS namespace, one in a model's
+    # namespace (llm, a tenant's) that our field manager never wrote.
+    plane.apply(look_alike("dressed-up", "team-x"), look_alike("dressed-up", "llm"), manager="tenant")
+    return plane
+
+
 @pytest.fixture(scope="module")
 def installed():
-    """A plane of its own with the platform stand-ins, the MaaS CRDs, the demo's CRs and two objects a
-    tenant labelled like ours; then site.yml. Yields (plane, platform before site.yml)."""
-    plane = Plane.start_private()
+    """platform_plane(), then site.yml in envoyfilter mTLS mode. Yields (plane, platform before site.yml)."""
+    plane = platform_plane()
     try:
-        plane.apply(*load("platform.yaml"), *load("kuadrant-envoyfilters.yaml"), manager="platform-stand-in")
-        crds = sorted((REPO / "roles/prerequisites/files/crds").glob("*.yaml"))
-        for crd in crds:
-            plane.kubectl("apply", "--server-side", "--field-manager=modelserving.maas", "-f", str(crd))
-        plane.wait_established(*[f"{p.name.split('_', 1)[1].removesuffix('.yaml')}.maas.opendatahub.io" for p in crds])
-        plane.apply(*yaml.safe_load((REPO / "tests/fixtures/maas-sample.yaml").read_text())["items"],
-                    manager="demo-fixture")
-        plane.kubectl("create", "namespace", "team-x")
-        # A tenant's own objects dressed as ours: one outside every MaaS namespace, one in a model's
-        # namespace (llm, a tenant's) that our field manager never wrote.
-        plane.apply(look_alike("dressed-up", "team-x"), look_alike("dressed-up", "llm"), manager="tenant")
         before = platform_snapshot(plane)
         run = plane.playbook(SITE, extra_vars=SITE_VARS)
         assert run.ok, run.explain()
@@ -190,3 +196,28 @@ def test_forced_crd_removal_deletes_the_crds_and_the_resources(installed):
     again = plane.playbook(UNINSTALL, extra_vars=SITE_VARS)
     assert again.ok, again.explain()
     assert again.changed == 0, again.changed_tasks()
+
+
+def test_with_native_mtls_the_kuadrant_cr_is_given_back_too():
+    """The default path (kuadrant_mtls_mode auto: native on this Kuadrant CRD): spec.mtls set on
+    the Kuadrant CR, no EnvoyFilter or sidecar label touched."""
+    plane = platform_plane()
+    try:
+        before = platform_snapshot(plane)
+        demo_vars = yaml.safe_load((REPO / "hack/demo/vars.yml").read_text())
+        site = plane.playbook(SITE, extra_vars=demo_vars)
+        assert site.ok, site.explain()
+        assert plane.get("kuadrant", "kuadrant", "kuadrant-system")["spec"].get("mtls"), "site.yml set spec.mtls"
+
+        run = plane.playbook(UNINSTALL, extra_vars=demo_vars)
+
+        assert run.ok, run.explain()
+        assert "Kuadrant kuadrant-system/kuadrant" in uninstall_result(run)["reverted"]
+        assert uninstall_result(run)["envoyfilters_reverted"] == []
+        assert ours(plane) == ["ConfigMap llm/dressed-up", "ConfigMap team-x/dressed-up"]
+        after = platform_snapshot(plane)
+        assert {ref: obj for ref, obj in after.items() if obj != before[ref]} == {}
+        again = plane.playbook(UNINSTALL, extra_vars=demo_vars)
+        assert again.ok and again.changed == 0, again.changed_tasks()
+    finally:
+        plane.stop()

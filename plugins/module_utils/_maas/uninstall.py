@@ -77,8 +77,9 @@ UNINSTALL_KINDS: Tuple[Tuple[Tuple[str, str], ...], ...] = (
      ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"), ("rbac.authorization.k8s.io/v1", "ClusterRole")),
 )
 # The users' resources: never deleted, except with their CRDs (crds=true).
-MAAS_RESOURCE_KINDS = tuple((MAAS_API_VERSION, kind) for kind in ("Tenant", "MaaSModelRef", "MaaSAuthPolicy",
-                                                                 "MaaSSubscription")) + (EXTERNAL_MODEL,)
+MAAS_RESOURCE_KINDS = tuple(
+    (MAAS_API_VERSION, kind) for kind in ("Tenant", "MaaSModelRef", "MaaSAuthPolicy", "MaaSSubscription")
+) + (EXTERNAL_MODEL,)
 MODEL_KINDS = ("MaaSModelRef", EXTERNAL_MODEL[1])
 MAAS_CRDS = ("tenants", "maasmodelrefs", "maasauthpolicies", "maassubscriptions", "externalmodels")
 CRD_API = "apiextensions.k8s.io/v1"
@@ -175,6 +176,47 @@ def restore_patch(live: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
         return None
     # Only what lies under spec: the recorded patch never reaches metadata (labels, owners, finalizers).
     return {"spec": patch["spec"]} if isinstance(patch.get("spec"), dict) else None
+
+
+def _merged_fields(trees):
+    merged: Dict[str, Any] = {}
+    for tree in trees:
+        for key, child in (tree or {}).items():
+            merged[key] = _merged_fields([merged.get(key), child]) if isinstance(child, dict) else child
+    return merged
+
+
+def removal_patch(live: Mapping[str, Any], field_manager: str) -> Optional[Dict[str, Any]]:
+    """A JSON merge patch that removes the fields only `field_manager` applied and keeps the maps
+    above them: what gives our fields back when an empty intent cannot, because the API server would
+    drop a parent the schema requires (a Kuadrant CR whose `spec: {}` no manager owns loses `spec`).
+
+    Removes the highest field below a top-level one (spec, metadata) that no other manager owns any
+    part of. None when a field we share sits in a list (a merge patch replaces lists whole)."""
+    entries = [e for e in meta(live).get("managedFields") or [] if not e.get("subresource")]
+    ours = _merged_fields([e.get("fieldsV1") for e in entries
+                           if e.get("manager") == field_manager and e.get("operation") == "Apply"])
+    others = _merged_fields([e.get("fieldsV1") for e in entries if e.get("manager") != field_manager])
+    patch: Dict[str, Any] = {}
+
+    def walk(node, shared, path):
+        for key, child in node.items():
+            if key == ".":
+                continue
+            if not key.startswith("f:"):
+                return False
+            name = key[2:]
+            theirs = shared.get(key)
+            if theirs is None and path:
+                target = patch
+                for part in path:
+                    target = target.setdefault(part, {})
+                target[name] = None
+            elif child and not walk(child, theirs or {}, path + (name,)):
+                return False
+        return True
+
+    return patch if walk(ours, others, ()) and patch else None
 
 
 def release_action(live: Optional[Mapping[str, Any]], field_manager: str, delete_when_sole_owner: bool) -> str:
@@ -321,7 +363,16 @@ def release_objects(cluster, targets: Sequence[Mapping[str, Any]], field_manager
                                    field_manager=field_manager + RESTORE_FIELD_MANAGER_SUFFIX)
             if check_mode:  # a dry run of the release would not see the restore before it
                 return "restore", live, stored
-        stored = cluster.apply(empty_intent(live), field_manager, dry_run=check_mode)
+        try:
+            stored = cluster.apply(empty_intent(live), field_manager, dry_run=check_mode)
+        except K8sError as err:
+            fallback = removal_patch(live, field_manager) if err.status == 422 else None
+            if fallback is None:
+                raise
+            found = meta(live)
+            stored = cluster.patch(live["apiVersion"], live["kind"], found["name"], fallback,
+                                   namespace=found.get("namespace"), patch_type="merge", dry_run=check_mode,
+                                   field_manager=field_manager + RESTORE_FIELD_MANAGER_SUFFIX)
         return ("restore" if patch is not None else action), live, stored
 
     unique = {}

@@ -14,6 +14,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.uninstall 
     blocking_resources,
     label_selector,
     release_action,
+    removal_patch,
     removal_verdict,
     restore_patch,
 )
@@ -106,6 +107,30 @@ def test_a_patch_with_our_name_as_an_update_is_nothing_to_give_back():
     live = obj(managers=["platform"])
     live["metadata"]["managedFields"].append({"manager": FM, "operation": "Update"})
     assert release_action(live, FM, True) == "unchanged"
+
+
+def entry(manager, fields):
+    return {"manager": manager, "operation": "Apply", "fieldsV1": fields}
+
+
+def managed(*entries):
+    return {"metadata": {"name": "kuadrant", "managedFields": list(entries)}}
+
+
+def test_where_an_empty_intent_cannot_our_fields_go_with_a_merge_patch_that_keeps_their_parents():
+    ours = entry(FM, {"f:spec": {"f:mtls": {".": {}, "f:enable": {}, "f:authorino": {}}}})
+    # No one owns `spec: {}`: the patch takes mtls out and leaves spec.
+    assert removal_patch(managed(entry("platform", {"f:metadata": {"f:labels": {"f:a": {}}}}), ours), FM) == {
+        "spec": {"mtls": None}}
+    # Someone else owns part of mtls: only what is ours alone goes.
+    assert removal_patch(managed(entry("platform", {"f:spec": {"f:mtls": {"f:enable": {}}}}), ours), FM) == {
+        "spec": {"mtls": {"authorino": None}}}
+
+
+def test_no_merge_patch_for_fields_shared_inside_a_list():
+    items = {"f:spec": {"f:containers": {'k:{"name":"a"}': {"f:env": {}}}}}
+    assert removal_patch(managed(entry("platform", items), entry(FM, items)), FM) is None
+    assert removal_patch(managed(entry("platform", {})), FM) is None
 
 
 def test_the_restore_record_reaches_only_under_spec():
