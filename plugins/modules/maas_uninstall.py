@@ -25,9 +25,9 @@ description:
     left alone and listed in RV(kept).
   - Gives back the fields O(field_manager) applied to the objects in O(release) with a server-side
     apply of an empty intent, so the API server removes only the fields no one else owns; where that
-    would leave the object invalid (a required parent no manager owns, such as a Kuadrant CR's
-    C(spec: {})), with a JSON merge patch that removes only those fields and keeps their parents. A value the
-    collection overwrote is put back from the annotation C(maas.opendatahub.io/restore-on-uninstall)
+    would leave the object invalid (a required parent no manager owns, such as the empty C(spec) of a
+    Kuadrant CR), with a JSON merge patch that removes only those fields and keeps their parents. A
+    value the collection overwrote is put back from the annotation C(maas.opendatahub.io/restore-on-uninstall)
     the role recorded at patch time.
   - Takes the mesh mTLS C(transport_socket) out of the EnvoyFilters O(field_manager) patched
     (O(envoyfilters)).
