@@ -3,6 +3,8 @@
 The plane is private (uninstall deletes by label across namespaces; other tests' objects on the
 shared plane are none of its business). What the platform had before site.yml is read first, so
 "as before" is judged against the objects themselves, not against what the test expects of them.
+The tests share one plane and run in order: install (envoyfilter mTLS), check mode, uninstall, a
+second uninstall, install and uninstall again on the default (native mTLS) path, then the CRDs.
 """
 
 import json
@@ -167,6 +169,27 @@ def test_a_second_uninstall_changes_nothing_and_writes_nothing(installed):
     assert writes(events) == []
 
 
+def test_with_native_mtls_the_kuadrant_cr_is_given_back_too(installed):
+    """The default path (kuadrant_mtls_mode auto: native on this Kuadrant CRD), installed again on the
+    platform the first uninstall gave back: spec.mtls on the Kuadrant CR, no EnvoyFilter touched."""
+    plane, before = installed
+    demo_vars = yaml.safe_load((REPO / "hack/demo/vars.yml").read_text())
+    site = plane.playbook(SITE, extra_vars=demo_vars)
+    assert site.ok, site.explain()
+    assert plane.get("kuadrant", "kuadrant", "kuadrant-system")["spec"].get("mtls"), "site.yml set spec.mtls"
+
+    run = plane.playbook(UNINSTALL, extra_vars=demo_vars)
+
+    assert run.ok, run.explain()
+    assert "Kuadrant kuadrant-system/kuadrant" in uninstall_result(run)["reverted"]
+    assert uninstall_result(run)["envoyfilters_reverted"] == []
+    assert ours(plane) == ["ConfigMap llm/dressed-up", "ConfigMap team-x/dressed-up"]
+    after = platform_snapshot(plane)
+    assert {ref: obj for ref, obj in after.items() if obj != before[ref]} == {}
+    again = plane.playbook(UNINSTALL, extra_vars=demo_vars)
+    assert again.ok and again.changed == 0, again.changed_tasks()
+
+
 def test_removing_the_crds_refuses_while_maas_resources_exist(installed):
     plane, _before = installed
     crs = maas_resources(plane)
@@ -196,28 +219,3 @@ def test_forced_crd_removal_deletes_the_crds_and_the_resources(installed):
     again = plane.playbook(UNINSTALL, extra_vars=SITE_VARS)
     assert again.ok, again.explain()
     assert again.changed == 0, again.changed_tasks()
-
-
-def test_with_native_mtls_the_kuadrant_cr_is_given_back_too():
-    """The default path (kuadrant_mtls_mode auto: native on this Kuadrant CRD): spec.mtls set on
-    the Kuadrant CR, no EnvoyFilter or sidecar label touched."""
-    plane = platform_plane()
-    try:
-        before = platform_snapshot(plane)
-        demo_vars = yaml.safe_load((REPO / "hack/demo/vars.yml").read_text())
-        site = plane.playbook(SITE, extra_vars=demo_vars)
-        assert site.ok, site.explain()
-        assert plane.get("kuadrant", "kuadrant", "kuadrant-system")["spec"].get("mtls"), "site.yml set spec.mtls"
-
-        run = plane.playbook(UNINSTALL, extra_vars=demo_vars)
-
-        assert run.ok, run.explain()
-        assert "Kuadrant kuadrant-system/kuadrant" in uninstall_result(run)["reverted"]
-        assert uninstall_result(run)["envoyfilters_reverted"] == []
-        assert ours(plane) == ["ConfigMap llm/dressed-up", "ConfigMap team-x/dressed-up"]
-        after = platform_snapshot(plane)
-        assert {ref: obj for ref, obj in after.items() if obj != before[ref]} == {}
-        again = plane.playbook(UNINSTALL, extra_vars=demo_vars)
-        assert again.ok and again.changed == 0, again.changed_tasks()
-    finally:
-        plane.stop()
