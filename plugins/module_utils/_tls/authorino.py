@@ -15,12 +15,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 AUTHORINO_API = "operator.authorino.kuadrant.io/v1beta1"
 CERT_MANAGER = "cert-manager.io"
 SERVING_CERT_ANNOTATION = "service.beta.openshift.io/serving-cert-secret-name"
 INJECT_CABUNDLE_ANNOTATION = "service.beta.openshift.io/inject-cabundle"
+# What the CR's fields were before this role first overwrote them (the value is a JSON merge patch);
+# playbook uninstall.yml (module maas_uninstall) puts them back.
+RESTORE_ANNOTATION = "maas.opendatahub.io/restore-on-uninstall"
 
 
 def openshift_serving_cert_service(name: str, namespace: str, secret_name: str) -> Dict[str, Any]:
@@ -89,19 +93,46 @@ def volumes_with(live_items: Optional[Sequence[Mapping[str, Any]]], volume: Mapp
     return [item for item in live if item.get("name") != volume["name"]] + [dict(volume)]
 
 
+def restore_record(authorino: Mapping[str, Any], listener: bool, volumes: bool) -> str:
+    """The restore annotation's value: a JSON merge patch putting back the listener TLS settings and
+    the spec.volumes items the CR had before this role first overwrote them (uninstall applies it
+    after giving up our fields). Recorded once: what an earlier run recorded is kept, and a part
+    first touched now is added as the CR is now."""
+    try:
+        recorded = json.loads(((authorino.get("metadata") or {}).get("annotations") or {}).get(RESTORE_ANNOTATION) or "{}")
+    except ValueError:
+        recorded = {}
+    recorded = recorded if isinstance(recorded, dict) else {}
+    spec = recorded.get("spec") if isinstance(recorded.get("spec"), dict) else {}
+    recorded["spec"] = spec
+    live = authorino.get("spec") or {}
+    # A merge patch merges: what was absent is recorded as null (removed), at the highest level absent.
+    if listener and "listener" not in spec:
+        tls = (live.get("listener") or {}).get("tls")
+        if isinstance(tls, dict):
+            tls = dict({"enabled": None, "certSecretRef": None}, **tls)
+        spec["listener"] = {"tls": tls if isinstance(tls, dict) else None} if "listener" in live else None
+    if volumes and "volumes" not in spec:
+        spec["volumes"] = {"items": (live.get("volumes") or {}).get("items")} if "volumes" in live else None
+    return json.dumps(recorded, sort_keys=True, separators=(",", ":"))
+
+
 def authorino_cr_patch(authorino: Mapping[str, Any], listener_secret: Optional[str],
                        volume: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     """The fields of the live Authorino CR `authorino` this role owns: listener TLS serving
-    `listener_secret` (None: not touched), and `volume` among its spec.volumes (None: not touched)."""
+    `listener_secret` (None: not touched), `volume` among its spec.volumes (None: not touched), and
+    the restore annotation recording what those were before (`restore_record`)."""
     spec: Dict[str, Any] = {}
     if listener_secret is not None:
         spec["listener"] = {"tls": {"enabled": True, "certSecretRef": {"name": listener_secret}}}
     if volume is not None:
         live_volumes = ((authorino.get("spec") or {}).get("volumes") or {}).get("items")
         spec["volumes"] = {"items": volumes_with(live_volumes, volume)}
-    return {"apiVersion": AUTHORINO_API, "kind": "Authorino",
-            "metadata": {"name": authorino["metadata"]["name"], "namespace": authorino["metadata"]["namespace"]},
-            "spec": spec}
+    metadata: Dict[str, Any] = {"name": authorino["metadata"]["name"], "namespace": authorino["metadata"]["namespace"]}
+    if spec:
+        metadata["annotations"] = {RESTORE_ANNOTATION: restore_record(authorino, listener_secret is not None,
+                                                                      volume is not None)}
+    return {"apiVersion": AUTHORINO_API, "kind": "Authorino", "metadata": metadata, "spec": spec}
 
 
 def deployment_patch(name: str, namespace: str, container_name: str, ca_file: str,

@@ -1,6 +1,9 @@
 """Role authorino_tls's requests to the platform and its patches of the Authorino CR and Deployment."""
 
+import json
+
 from ansible_collections.modelserving.maas.plugins.module_utils._tls.authorino import (
+    RESTORE_ANNOTATION,
     authorino_tls_patches,
     provider_objects,
     volumes_with,
@@ -94,7 +97,8 @@ def test_mounting_through_the_cr_patches_listener_tls_volumes_and_the_environmen
                                    restart_annotations={"maas.opendatahub.io/ca-sha256": "aa"})
     assert cr_patch == {
         "apiVersion": "operator.authorino.kuadrant.io/v1beta1", "kind": "Authorino",
-        "metadata": {"name": "authorino", "namespace": NS},
+        "metadata": {"name": "authorino", "namespace": NS,
+                     "annotations": {RESTORE_ANNOTATION: cr_patch["metadata"]["annotations"][RESTORE_ANNOTATION]}},
         "spec": {"listener": {"tls": {"enabled": True, "certSecretRef": {"name": "authorino-server-cert"}}},
                  "volumes": {"items": [{"name": "other", "mountPath": "/o", "configMaps": ["o"]}, BUNDLE_VOLUME]}}}
     assert deployment == {
@@ -125,3 +129,39 @@ def test_without_outbound_only_the_listener_is_patched():
 def test_without_listener_tls_the_listener_is_not_touched():
     cr_patch, _deployment = patches(cr(), listener=False)
     assert "listener" not in cr_patch["spec"]
+
+
+def recorded(cr_patch):
+    return json.loads(cr_patch["metadata"]["annotations"][RESTORE_ANNOTATION])
+
+
+def test_the_values_overwritten_are_recorded_as_a_merge_patch_that_puts_them_back():
+    other = {"name": "other", "mountPath": "/o", "configMaps": ["o"]}
+    cr_patch, _deployment = patches(cr(listener={"tls": {"enabled": False}}, volumes={"items": [other]}))
+    assert recorded(cr_patch) == {"spec": {"listener": {"tls": {"enabled": False, "certSecretRef": None}},
+                                           "volumes": {"items": [other]}}}
+
+
+def test_fields_that_were_absent_are_recorded_as_absent():
+    cr_patch, _deployment = patches(cr())
+    assert recorded(cr_patch) == {"spec": {"listener": None, "volumes": None}}
+    cr_patch, _deployment = patches(cr(listener={"port": 50051}, volumes={}))
+    assert recorded(cr_patch) == {"spec": {"listener": {"tls": None}, "volumes": {"items": None}}}
+
+
+def test_a_later_run_keeps_what_the_first_run_recorded():
+    first, _deployment = patches(cr(listener={"tls": {"enabled": False}}))
+    live = cr(listener={"tls": {"enabled": True, "certSecretRef": {"name": "authorino-server-cert"}}})
+    live["metadata"]["annotations"] = dict(first["metadata"]["annotations"])
+    again, _deployment = patches(live)
+    assert again["metadata"]["annotations"] == first["metadata"]["annotations"]
+
+
+def test_a_part_first_touched_later_is_added_to_the_record():
+    first, = patches(cr(listener={"tls": {"enabled": False}}), outbound=False)
+    assert "volumes" not in recorded(first)["spec"]
+    live = cr(volumes={"items": []})
+    live["metadata"]["annotations"] = dict(first["metadata"]["annotations"])
+    again, _deployment = patches(live)
+    assert recorded(again)["spec"] == {"listener": {"tls": {"enabled": False, "certSecretRef": None}},
+                                       "volumes": {"items": []}}
