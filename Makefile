@@ -12,24 +12,24 @@ STATE ?= .local-cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv collections build cluster-up cluster-down demo test unit sanity lint integration molecule bench changelog clean
+.PHONY: help venv collections build cluster-up cluster-down demo test unit sanity artifact lint integration molecule bench changelog clean
 
 help:
 	@echo "make demo          start the local control plane and run playbooks/site.yml against it"
-	@echo "make test          every test and gate (unit, sanity, lint, integration, molecule); what CI runs"
+	@echo "make test          every test and gate (unit, lint, sanity, artifact, integration, molecule); what CI runs"
 	@echo "make cluster-up    start the local control plane (prints export KUBECONFIG=...)"
 	@echo "make cluster-down  stop it and remove its state"
 	@echo "make bench         benchmarks, printed as ratios against baselines measured in the same run"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt
 	touch $@
 
 venv: $(STAMP)
 
-# Ansible sees exactly this checkout and the collections pinned through requirements-dev.txt:
+# Ansible sees exactly this checkout and the collections pinned through constraints.txt:
 # kubernetes.core (the dependency) and ansible.posix (its json callback, for the tests).
 collections: $(STAMP)
 	mkdir -p $(COLLECTIONS)/modelserving
@@ -60,6 +60,9 @@ unit: collections
 
 sanity: collections
 	hack/run-tests.sh sanity
+
+artifact: collections
+	hack/run-tests.sh artifact
 
 lint: collections
 	hack/run-tests.sh lint
