@@ -217,7 +217,7 @@ class Cluster(object):
             response = self._dynamic.request(
                 method, path, body=body, query_params=list((query or {}).items()),
                 header_params={"Accept": accept}, content_type=content_type, serialize=False,
-                _request_timeout=self.timeout)
+                _request_timeout=request_timeout(self.timeout))
         except TransportError as err:  # no HTTP answer at all: the server is down or unreachable
             raise K8sError(None, "Unreachable", "cannot reach the API server at %s: %s%s"
                            % (self.host, connection_problem(err), _waited(err, self.timeout)))
@@ -272,7 +272,10 @@ class Cluster(object):
         if dry_run:
             query["dryRun"] = "All"
         path = self.path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"], subresource)
-        return self.request("PATCH", path, body=obj, query=query, content_type="application/apply-patch+yaml")
+        # Serialized here: kubernetes releases before 37 cannot send a dict as application/apply-patch+yaml
+        # ("Cannot prepare a request message"); every release sends a string as it is, and JSON is YAML.
+        return self.request("PATCH", path, body=json.dumps(obj), query=query,
+                            content_type="application/apply-patch+yaml")
 
     def patch(self, api_version, kind, name, patch, namespace=None, patch_type="merge", dry_run=False,
               subresource=None, field_manager=None):
@@ -428,11 +431,17 @@ def bound_every_request(timeout):
 
     def request(self, method, url, *args, **kwargs):
         if len(args) < 6 and kwargs.get("_request_timeout") is None:  # the 7th positional is _request_timeout
-            kwargs["_request_timeout"] = timeout
+            kwargs["_request_timeout"] = request_timeout(timeout)
         return unbounded(self, method, url, *args, **kwargs)
 
     request._maas_unbounded = unbounded
     rest.RESTClientObject.request = request
+
+
+def request_timeout(timeout):
+    """`timeout` as the kubernetes REST client's `_request_timeout`: a (connect, read) pair, which every
+    release honours; releases before 37 silently ignore a float, and `request_timeout` is one."""
+    return None if timeout is None else (timeout, timeout)
 
 
 def _waited(err, timeout):
