@@ -13,14 +13,14 @@ short_description: The objects maas_policy_sync would apply for given MaaS CRs, 
 version_added: 0.1.0
 description:
   - Runs the translation steps of M(modelserving.maas.maas_policy_sync) on MaaS CRs given as
-    O(resources) (for example read from YAML files) and returns the objects that module would apply:
-    the per-model AuthPolicies and TokenRateLimitPolicies, the gateway defaults, the tier policies and
+    O(resources) (for example read from YAML files) and returns the objects that module would apply,
+    that is the per-model AuthPolicies and TokenRateLimitPolicies, the gateway defaults, the tier policies and
     the routes, Services and TLS origination of external models. Playbook
     C(modelserving.maas.render) writes them out for GitOps.
   - Opens no connection. What the reconcile reads from the cluster besides the CRs is given instead,
     which kinds the cluster serves as O(served), and the HTTPRoutes KServe created for
     C(LLMInferenceService) models as O(routes) (or among O(resources)).
-  - The same CRs count as in a reconcile: only the Tenant C(<tenant_namespace>/default-tenant), and
+  - The same CRs count as in a reconcile, only the Tenant C(<tenant_namespace>/default-tenant), and
     MaaSAuthPolicies and MaaSSubscriptions in O(allowed_namespaces). Others are reported in
     RV(invalid), as are CRs that fail validation.
   - The reconcile adds what only exists at run time, which this module does not return. That is the

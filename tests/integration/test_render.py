@@ -55,8 +55,10 @@ def documents(path) -> list:
 
 def resource(obj) -> str:
     """kubectl's name for the object's kind at its exact version: Kind.version.group."""
-    group, _, version = obj["apiVersion"].rpartition("/")
-    return obj["kind"] if not group else "%s.%s.%s" % (obj["kind"], version, group)
+    if "/" not in obj["apiVersion"]:
+        return obj["kind"]
+    group, version = obj["apiVersion"].split("/")
+    return "%s.%s.%s" % (obj["kind"], version, group)
 
 
 def missing_fields(rendered, live, path="", patch=False) -> list:
