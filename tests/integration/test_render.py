@@ -218,3 +218,10 @@ def test_every_object_site_yml_labelled_is_rendered_or_named_in_the_notes(applie
                          ((o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in live)
                          if key not in ours and "%s %s/%s" % key not in notes)
     assert unaccounted == []
+
+
+def test_a_cr_directory_that_does_not_exist_fails_naming_it(tmp_path):
+    run = render(tmp_path, {"maas_render_crs_dir": "no-such-dir", "maas_render_output_dir": "out"})
+    assert run.returncode != 0
+    assert "maas_render_crs_dir no-such-dir is not a directory" in run.stdout
+    assert not (tmp_path / "out").exists()
