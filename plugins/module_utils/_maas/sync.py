@@ -269,23 +269,35 @@ def _warn_shared_priorities(context, parsed):
                      "with the largest token limit counts (then the first by namespace/name)" % (", ".join(refs), priority))
 
 
+def translated(params, resources, lists, context) -> dict:
+    """Steps 2 and 3 of a reconcile, which need no cluster: from `resources` and the LISTs `lists`
+    (read_cluster's answer, or what module maas_policy_render says a cluster would answer), the
+    options, the CRs that count (trust), parsed, the gateway, each model's route (resolved) and the
+    translation."""
+    options = _options(params, resources, lists)
+    trust = trusted(params, resources)
+    parsed = parse_resources(trust["honoured"], options["selection"])
+    _warn_shared_priorities(context, parsed)
+    gateway = effective_gateway(params["gateway"], parsed)
+    resolved = resolve_model_routes(parsed["models"], lists[KSERVE_ROUTES] or [], gateway)
+    try:
+        translation = translate(parsed, route_names(resolved["routes"]), gateway, options)
+    except ValueError as err:  # a name no CEL literal can hold that validation let through
+        raise ModuleFailure(str(err))
+    return {"options": options, "trust": trust, "parsed": parsed, "gateway": gateway, "resolved": resolved,
+            "translation": translation}
+
+
 def run(params, context) -> dict:
     """Reconcile every MaaS CR (or `resources`) into the cluster; the module's result."""
     cluster = context.cluster()
     from_cluster = params["resources"] is None
     lists = read_cluster(cluster, from_cluster)
     resources = maas_resources(lists) if from_cluster else params["resources"]
-    options = _options(params, resources, lists)
-    trust = trusted(params, resources)
-    parsed = parse_resources(trust["honoured"], options["selection"])
-    _warn_shared_priorities(context, parsed)
-    gateway = effective_gateway(params["gateway"], parsed)
+    steps = translated(params, resources, lists, context)
+    options, trust, parsed, gateway = steps["options"], steps["trust"], steps["parsed"], steps["gateway"]
+    resolved, translation = steps["resolved"], steps["translation"]
     error = gateway_error(cluster, gateway, params, parsed)
-    resolved = resolve_model_routes(parsed["models"], lists[KSERVE_ROUTES] or [], gateway)
-    try:
-        translation = translate(parsed, route_names(resolved["routes"]), gateway, options)
-    except ValueError as err:  # a name no CEL literal can hold that validation let through
-        raise ModuleFailure(str(err))
 
     live = _live(lists, translation["objects"])
     held, failed = held_groups(translation, parsed, gateway, error)
