@@ -149,6 +149,8 @@ def test_a_module_that_needs_the_cluster_fails_in_the_render_environment(tmp_pat
     proc = subprocess.run(cmd, capture_output=True, text=True, env=offline_env(tmp_path), cwd=tmp_path, check=False)
     assert proc.returncode != 0
     assert "connection refused" in proc.stdout + proc.stderr, proc.stdout
+    # The message names the host the environment gave, as an AWX credential gives it.
+    assert f"Kubernetes API at {DEAD_API}" in proc.stdout + proc.stderr, proc.stdout
 
 
 def test_the_render_runs_without_a_cluster_and_writes_one_file_per_role_in_site_order(rendered):

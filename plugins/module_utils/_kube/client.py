@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import re
 import socket
 import ssl
@@ -152,7 +153,8 @@ class Cluster(object):
             return cls(get_api_client(module=module), workers=workers, watch=watch, timeout=timeout,
                        confirm_versions=True, run=playbook_run(watch.chain, proc_start_time))
         except TransportError as err:  # discovery found no server to talk to
-            host = module.params.get("host") or "the server of the kubeconfig context"
+            # kubernetes.core reads K8S_AUTH_HOST itself, when it builds the client: not into params.
+            host = module.params.get("host") or os.environ.get("K8S_AUTH_HOST") or "the server of the kubeconfig context"
             module.fail_json(msg="Cannot connect to the Kubernetes API at %s: %s%s. Set kubeconfig/context or the "
                                  "K8S_AUTH_* variables." % (host, connection_problem(err), _waited(err, timeout)))
         except Exception as err:  # kubernetes.core raises several types for bad credentials
