@@ -140,6 +140,13 @@ CFG
 
 lint() {
   step "ansible-lint (production profile)"
+  # ansible-lint also looks in ~/.ansible/collections; an installed copy there would be linted
+  # against instead of this checkout (modules added since would be "unknown").
+  local shadow=$HOME/.ansible/collections/ansible_collections/modelserving/maas
+  if [ -e "$shadow" ]; then
+    echo "ansible-lint would resolve modelserving.maas against the copy in $shadow, not this checkout: remove it (rm -rf $shadow) and run again" >&2
+    return 1
+  fi
   ansible-lint --profile production --offline
   # The kind scenario needs Docker, so no suite runs it: check at least that its playbooks parse.
   step "syntax check of the kind molecule scenario"
