@@ -8,9 +8,11 @@ KUBECONFIG, no K8S_AUTH_KUBECONFIG, no ~/.kube. A request the committed rules
 (roles/automation_identity/vars/rules.yml) do not cover makes a run fail here.
 """
 
+import base64
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -112,7 +114,7 @@ def test_the_role_creates_the_identities_and_a_second_run_changes_nothing(identi
 
 def test_site_and_reconcile_pass_as_their_service_accounts_with_the_awx_variables_only(identities):
     plane = identities.plane
-    ran = {(identity, playbook) for identity, playbook, _ in identities.runs}
+    ran = {(run[0], run[1]) for run in identities.runs}
     assert ran == {("site", "site.yml"), ("reconcile", "reconcile.yml")}
     # Every request came from the ServiceAccounts (K8S_AUTH_* reached every module, kubernetes.core's
     # k8s_info too), none from the certificate user of the plane's kubeconfigs; none was refused.
@@ -169,3 +171,26 @@ def test_the_check_mode_of_the_role_writes_nothing(identities):
     events = identities.plane.audited(mark, must_see=["get serviceaccounts"])
     assert not [e for e in events if e["verb"] in {"create", "update", "patch", "delete"}
                 and "dryRun" not in e.get("requestURI", "")]
+
+
+def test_token_secrets_give_each_identity_a_token_that_does_not_expire(identities):
+    plane = identities.plane
+    path = identities.workdir / "identity.yml"
+    run = plane.playbook(path, extra_vars=dict(IDENTITY_VARS, automation_identity_token_secrets=True))
+    assert run.ok, run.explain()
+    for identity, account in ACCOUNTS.items():
+        token = ""
+        for _ in range(50):
+            secret = plane.get("secret", account, NAMESPACE) or {}
+            token = (secret.get("data") or {}).get("token", "")
+            if token:
+                break
+            time.sleep(0.2)
+        assert secret["type"] == "kubernetes.io/service-account-token" and token, secret
+        claims = base64.urlsafe_b64decode(base64.b64decode(token).decode().split(".")[1] + "==")
+        assert "exp" not in json.loads(claims)
+        whoami = subprocess.run([plane.kubectl_bin, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}",
+                                 "--server", identities.server, "--token", base64.b64decode(token).decode(),
+                                 "--certificate-authority", str(plane.state_dir / "pki" / "ca.crt")],
+                                env=identities.env(identity), capture_output=True, text=True, check=False)
+        assert whoami.stdout == user(identity), whoami.stderr
