@@ -179,13 +179,12 @@ def test_token_secrets_give_each_identity_a_token_that_does_not_expire(identitie
     run = plane.playbook(path, extra_vars=dict(IDENTITY_VARS, automation_identity_token_secrets=True))
     assert run.ok, run.explain()
     for identity, account in ACCOUNTS.items():
-        token = ""
-        for _ in range(50):
-            secret = plane.get("secret", account, NAMESPACE) or {}
-            token = (secret.get("data") or {}).get("token", "")
-            if token:
-                break
+        deadline = time.monotonic() + 10
+        secret = plane.get("secret", account, NAMESPACE) or {}
+        while not (secret.get("data") or {}).get("token") and time.monotonic() < deadline:
             time.sleep(0.2)
+            secret = plane.get("secret", account, NAMESPACE) or {}
+        token = (secret.get("data") or {}).get("token", "")
         assert secret["type"] == "kubernetes.io/service-account-token" and token, secret
         claims = base64.urlsafe_b64decode(base64.b64decode(token).decode().split(".")[1] + "==")
         assert "exp" not in json.loads(claims)
