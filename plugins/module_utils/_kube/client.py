@@ -392,15 +392,21 @@ def rbac_attributes(method, path):
     return verbs.get(method, method.lower()), group, resource, namespace
 
 
+FORBIDDEN_HINT = ("; grant it to the identity this job runs as (role modelserving.maas.automation_identity "
+                  "creates ServiceAccounts with what the collection's requests need)")
+
+
 def forbidden_message(server_message, method, path):
-    """A 403's message naming verb, resource and namespace as the API server does. The server's
-    own message is kept; what it leaves out (a proxy or webhook answered) is added from the request."""
+    """A 403's message naming verb, resource and namespace as the API server does, and where the
+    grant comes from. The server's own message is kept; what it leaves out (a proxy or webhook
+    answered) is added from the request."""
     verb, group, resource, namespace = rbac_attributes(method, path)
-    if 'cannot %s resource "%s"' % (verb, resource) in server_message:
-        return server_message
+    # A server-side apply of an object that does not exist is refused as `create`, not `patch`.
+    if re.search(r'cannot [a-z]+ resource "%s"' % re.escape(resource), server_message):
+        return server_message + FORBIDDEN_HINT
     where = ' in the namespace "%s"' % namespace if namespace else ""
-    return '%s (403 Forbidden: cannot %s resource "%s" in API group "%s"%s)' % (
-        server_message, verb, resource, group, where)
+    return '%s (403 Forbidden: cannot %s resource "%s" in API group "%s"%s)%s' % (
+        server_message, verb, resource, group, where, FORBIDDEN_HINT)
 
 
 def _causes(err):

@@ -11,7 +11,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import api_exception
 
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import FORBIDDEN_HINT, Cluster, K8sError
 
 HOST = "https://127.0.0.1:6443"
 
@@ -92,16 +92,25 @@ def test_forbidden_keeps_the_servers_words_naming_verb_resource_and_namespace():
             '"maasmodelrefs/status" in API group "maas.opendatahub.io" in the namespace "llm"')
     err = failure(FakeDynamic(error=server_error(403, "Forbidden", said)), "PATCH",
                   "/apis/maas.opendatahub.io/v1alpha1/namespaces/llm/maasmodelrefs/m1/status")
-    assert (err.status, err.reason, str(err)) == (403, "Forbidden", said)
+    assert (err.status, err.reason, str(err)) == (403, "Forbidden", said + FORBIDDEN_HINT)
+    assert "modelserving.maas.automation_identity" in FORBIDDEN_HINT
+
+
+def test_an_apply_refused_as_create_keeps_the_servers_verb():
+    said = ('customresourcedefinitions.apiextensions.k8s.io "tenants.maas.opendatahub.io" is forbidden: User "sa" '
+            'cannot create resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope')
+    err = failure(FakeDynamic(error=server_error(403, "Forbidden", said)), "PATCH",
+                  "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/tenants.maas.opendatahub.io")
+    assert str(err) == said + FORBIDDEN_HINT
 
 
 def test_a_terse_forbidden_is_completed_from_the_request():
     err = failure(FakeDynamic(error=server_error(403, "Forbidden", "forbidden by the gateway")), "DELETE",
                   "/apis/kuadrant.io/v1/namespaces/llm/authpolicies/maas-auth-m1")
     assert str(err) == ('forbidden by the gateway (403 Forbidden: cannot delete resource "authpolicies" in API '
-                        'group "kuadrant.io" in the namespace "llm")')
+                        'group "kuadrant.io" in the namespace "llm")' + FORBIDDEN_HINT)
     listing = failure(FakeDynamic(error=server_error(403, "Forbidden", "no")), "GET", "/api/v1/namespaces")
-    assert str(listing) == 'no (403 Forbidden: cannot list resource "namespaces" in API group "")'
+    assert str(listing) == 'no (403 Forbidden: cannot list resource "namespaces" in API group "")' + FORBIDDEN_HINT
 
 
 def test_other_errors_keep_the_servers_message_and_body():
