@@ -262,7 +262,7 @@ def test_a_malformed_image_or_audience_list_is_refused_before_anything_is_applie
 
 def test_objects_in_the_tenant_namespace_are_owned_by_the_tenant(plane, site):
     tenant_ns = site["tenant"]
-    run = site["run"](maas_api_namespace=tenant_ns)
+    run = site["run"](maas_api_namespace=tenant_ns, maas_api_db_connection_url="postgresql://maas:pw@db:5432/maas")
     assert run.ok, run.explain()
     uid = plane.get("tenant", "default-tenant", tenant_ns)["metadata"]["uid"]
     for kind, name in NAMESPACED:

@@ -182,3 +182,12 @@ def test_the_url_the_role_writes_connects_to_a_server_holding_those_credentials(
                                                                           postgres["port"])))
     refused = subprocess.run(["psql", wrong, "-tAc", "select 1"], capture_output=True, text=True, check=False)
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
+
+
+def test_deploy_in_check_mode_before_the_namespace_exists_writes_nothing(plane, site):
+    # The first site.yml --check: maas-api's namespace is created by an earlier role, not yet.
+    missing = "dbmissing-" + uuid.uuid4().hex[:8]
+    run = site["run"](check=True, maas_api_database="deploy", maas_api_namespace=missing)
+    assert run.ok, run.explain()
+    assert run.changed > 0
+    assert plane.get("namespace", missing) is None
