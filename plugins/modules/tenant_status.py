@@ -120,7 +120,8 @@ OPTIONS = dict(
     name=dict(type="str", default="default-tenant"),
     dependencies=dict(type="dict", default={}),
     gateway=dict(type="dict"),
-    secrets=dict(type="list", elements="dict", default=[]),
+    # Which Secrets and keys must exist (names, never values): nothing to hide from logs.
+    secrets=dict(type="list", elements="dict", default=[], no_log=False),
     workloads=dict(type="list", elements="dict", default=[]),
     run_failure=dict(type="str", default=""),
 )

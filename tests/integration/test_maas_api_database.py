@@ -142,8 +142,9 @@ def postgres():
     server = subprocess.Popen(as_nobody + [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
                                            "-c", "listen_addresses=127.0.0.1", "-k", str(work)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", str(port)], capture_output=True).returncode == 0:
+    for _attempt in range(100):
+        ready = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", str(port)], capture_output=True, check=False)
+        if ready.returncode == 0:
             break
         time.sleep(0.1)
     else:
@@ -166,8 +167,8 @@ def test_the_url_the_role_writes_connects_to_a_server_holding_those_credentials(
     assert run.ok, run.explain()
     credentials = secret_data(plane, "maas-postgres-credentials", api)
     # What the image does at first start with POSTGRESQL_USER / _PASSWORD / _DATABASE.
-    postgres["sql"]("CREATE ROLE %s LOGIN PASSWORD '%s'" % (credentials["POSTGRESQL_USER"],
-                                                           credentials["POSTGRESQL_PASSWORD"]))
+    user, password = credentials["POSTGRESQL_USER"], credentials["POSTGRESQL_PASSWORD"]
+    postgres["sql"]("CREATE ROLE %s LOGIN PASSWORD '%s'" % (user, password))
     postgres["sql"]("CREATE DATABASE %s OWNER %s" % (credentials["POSTGRESQL_DATABASE"],
                                                      credentials["POSTGRESQL_USER"]))
     url = urlsplit(secret_data(plane, "maas-db-config", api)["DB_CONNECTION_URL"])
@@ -178,8 +179,8 @@ def test_the_url_the_role_writes_connects_to_a_server_holding_those_credentials(
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.strip() == "maas maas"
     # And a wrong password is refused: the check above is the server verifying the credentials.
-    wrong = urlunsplit(url._replace(netloc="%s:wrong-%s@127.0.0.1:%d" % (url.username, uuid.uuid4().hex,
-                                                                          postgres["port"])))
+    wrong_netloc = "%s:wrong-%s@127.0.0.1:%d" % (url.username, uuid.uuid4().hex, postgres["port"])
+    wrong = urlunsplit(url._replace(netloc=wrong_netloc))
     refused = subprocess.run(["psql", wrong, "-tAc", "select 1"], capture_output=True, text=True, check=False)
     assert refused.returncode != 0 and "password authentication failed" in refused.stderr
 

@@ -233,6 +233,7 @@ def auth_policy_for_model(model, route, policies, subscriptions, options) -> dic
     selection_reason = groups_reason(subscriptions) if selection == "groups" else subscription_reason(subscriptions)
     reason = _reason(checks, selection_reason)
     selected = _selected(subscriptions, selection)
+    identity = _identity(model, selected, selection, subscriptions)
     return {
         "apiVersion": AUTH_POLICY[0],
         "kind": AUTH_POLICY[1],
@@ -247,8 +248,7 @@ def auth_policy_for_model(model, route, policies, subscriptions, options) -> dic
                 "response": {
                     "success": {
                         "headers": _success_headers(selected, selection),
-                        "filters": {"identity": {"json": {"properties": _identity(model, selected, selection,
-                                                                                          subscriptions)},
+                        "filters": {"identity": {"json": {"properties": identity},
                                                  "metrics": True, "priority": 0}},
                     },
                     "unauthenticated": {"code": 401, "message": {"value": "Authentication required"}},

@@ -64,8 +64,8 @@ def prerequisite_problems(gateway, gateway_found, secrets) -> list:
         if not secret["found"]:
             problems.append(("SecretNotFound", "Secret %s does not exist (%s)" % (where, secret["purpose"])))
         elif not secret["has_key"]:
-            problems.append(("SecretKeyMissing", "Secret %s has no key %s (%s)" % (where, secret["key"],
-                                                                                  secret["purpose"])))
+            message = "Secret %s has no key %s (%s)" % (where, secret["key"], secret["purpose"])
+            problems.append(("SecretKeyMissing", message))
     return problems
 
 

@@ -73,8 +73,8 @@ def test_workloads_rolling_out_are_pending_and_stuck_ones_degraded():
     assert tenant_conditions(findings(workloads=[stuck]))[0] == "Degraded"
     missing = workload_problem("StatefulSet", "ns", "maas-postgres", None)
     assert missing[:2] == ("DeploymentNotFound", "StatefulSet ns/maas-postgres does not exist")
-    ready = {"metadata": {"generation": 1}, "spec": {"replicas": 1}, "status": {"observedGeneration": 1,
-                                                                               "readyReplicas": 1}}
+    ready = {"metadata": {"generation": 1}, "spec": {"replicas": 1},
+             "status": {"observedGeneration": 1, "readyReplicas": 1}}
     assert workload_problem("StatefulSet", "ns", "maas-postgres", ready) is None
 
 
