@@ -8,6 +8,7 @@ Service; the user, password and database parts are what a server checks).
 """
 
 import base64
+import json
 import os
 import shutil
 import socket
@@ -22,8 +23,15 @@ import pytest
 
 from plane import REPO
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 LABELS = {"app.kubernetes.io/part-of": "models-as-a-service", "app.kubernetes.io/managed-by": "modelserving.maas"}
+
+
+def postgres_bin() -> Path | None:
+    """Where Debian's postgresql keeps initdb and postgres (off PATH), as pg_config says."""
+    if shutil.which("pg_config") is None:
+        return None
+    found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)
+    return Path(found.stdout.strip()) if found.returncode == 0 else None
 
 
 @pytest.fixture
@@ -46,7 +54,6 @@ def site(plane, maas_crds, tmp_path):
 
     def run_verbose(**extra):
         """ansible-playbook -vvv with the default callback: everything a job log would show."""
-        import json
         env = plane.ansible_env()
         cmd = [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-vvv", str(playbook),
                "-e", json.dumps({**base, **extra})]
@@ -128,18 +135,19 @@ def free_port() -> int:
 @pytest.fixture
 def postgres():
     """A PostgreSQL server on 127.0.0.1 in a temporary directory, run as `nobody` (it refuses root)."""
-    if not (PG_BIN / "initdb").exists() or shutil.which("psql") is None:
+    pg_bin = postgres_bin()
+    if pg_bin is None or not (pg_bin / "initdb").exists() or shutil.which("psql") is None:
         pytest.skip("Debian's postgresql is not installed (apt-get install postgresql)")
     work = Path(tempfile.mkdtemp(prefix="maas-pg-"))
     os.chmod(work, 0o755)
     data, port = work / "data", free_port()
     as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
     shutil.chown(work, "nobody", "nogroup")
-    subprocess.run(as_nobody + [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+    subprocess.run(as_nobody + [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
                    check=True, capture_output=True)
     # Password authentication over TCP, as maas-api connects; trust only on the local socket (setup).
     (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
-    server = subprocess.Popen(as_nobody + [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
+    server = subprocess.Popen(as_nobody + [str(pg_bin / "postgres"), "-D", str(data), "-p", str(port),
                                            "-c", "listen_addresses=127.0.0.1", "-k", str(work)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _attempt in range(100):
