@@ -25,9 +25,15 @@ echo "== what the collection created"
 "$KUBECTL" get crd -l app.kubernetes.io/part-of=models-as-a-service
 "$KUBECTL" get tenants,maasmodelrefs,maasauthpolicies,maassubscriptions -A
 for kinds in authpolicies.kuadrant.io,tokenratelimitpolicies.kuadrant.io,ratelimitpolicies.kuadrant.io \
+             telemetrypolicies.extensions.kuadrant.io,telemetries.telemetry.istio.io \
              httproutes,services,destinationrules,backendtlspolicies,referencegrants \
-             peerauthentications,envoyfilters,secrets,configmaps,networkpolicies,deployments,serviceaccounts; do
+             peerauthentications,envoyfilters,secrets,configmaps,networkpolicies,deployments,statefulsets,cronjobs \
+             serviceaccounts; do
   "$KUBECTL" get "$kinds" -A -l app.kubernetes.io/part-of=models-as-a-service 2>/dev/null || true
 done
+echo
+echo "== default-tenant's status (the plane runs no pods, so maas-api and PostgreSQL never become available)"
+"$KUBECTL" get tenant default-tenant -n models-as-a-service \
+  -o jsonpath='{.status.phase}{"\n"}{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
 echo
 echo "The plane keeps running: export KUBECONFIG=$KUBECONFIG (stop it with: make cluster-down)"

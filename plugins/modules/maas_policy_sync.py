@@ -195,6 +195,13 @@ options:
     description: Write status back to the MaaS CRs read from the cluster.
     type: bool
     default: true
+  tenant_status:
+    description:
+      - With O(write_status), write the Tenant's status too (C(Ready) once its gateway defaults are applied).
+      - false leaves it to M(modelserving.maas.tenant_status), which C(site.yml) and C(reconcile.yml) run last,
+        so that one write says how the whole platform is.
+    type: bool
+    default: true
 requirements:
   - kubernetes >= 24.2.0
   - kubernetes.core >= 6.0.0
@@ -393,6 +400,7 @@ OPTIONS = dict(
     allow_internal_endpoints=dict(type="bool", default=False),
     prune=dict(type="bool", default=True),
     write_status=dict(type="bool", default=True),
+    tenant_status=dict(type="bool", default=True),
 )
 
 

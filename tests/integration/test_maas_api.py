@@ -31,6 +31,8 @@ NAMESPACED = [
     ("deployment", "maas-api"), ("service", "maas-api"), ("httproute", "maas-api-route"),
     ("networkpolicy", "maas-authorino-allow"), ("networkpolicy", "maas-api-allow-gateway"),
     ("authpolicy", "maas-api-auth-policy"),
+    ("serviceaccount", "maas-api-cleanup"), ("cronjob", "maas-api-key-cleanup"),
+    ("networkpolicy", "maas-api-allow-cleanup"), ("networkpolicy", "maas-api-cleanup-restrict"),
 ]
 
 
@@ -43,7 +45,10 @@ def site(plane, maas_crds, tmp_path):
                  "spec": {"gatewayClassName": "openshift-default",
                           "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}},
                 {"apiVersion": "maas.opendatahub.io/v1alpha1", "kind": "Tenant",
-                 "metadata": {"name": "default-tenant", "namespace": tenant}, "spec": {}})
+                 "metadata": {"name": "default-tenant", "namespace": tenant}, "spec": {}},
+                # The database the user brings (maas_api_database: provided).
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "maas-db-config", "namespace": api},
+                 "stringData": {"DB_CONNECTION_URL": "postgresql://maas:secret@db.example:5432/maas"}})
     playbook = tmp_path / "maas_api.yml"
     playbook.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n"
                         "    - role: modelserving.maas.maas_api\n")
@@ -257,7 +262,7 @@ def test_a_malformed_image_or_audience_list_is_refused_before_anything_is_applie
 
 def test_objects_in_the_tenant_namespace_are_owned_by_the_tenant(plane, site):
     tenant_ns = site["tenant"]
-    run = site["run"](maas_api_namespace=tenant_ns)
+    run = site["run"](maas_api_namespace=tenant_ns, maas_api_db_connection_url="postgresql://maas:pw@db:5432/maas")
     assert run.ok, run.explain()
     uid = plane.get("tenant", "default-tenant", tenant_ns)["metadata"]["uid"]
     for kind, name in NAMESPACED:

@@ -134,7 +134,8 @@ def installed(plane, maas_crds, tmp_path):
     role.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: modelserving.maas.maas_api\n")
     names = {"maas_api_namespace": api, "maas_gateway_namespace": gateway, "authorino_tls_namespace": api}
     run = plane.playbook(role, extra_vars=dict(names, maas_api_backend_tls_kind="DestinationRule",
-                                               maas_subscription_namespace=api))
+                                               maas_subscription_namespace=api,
+                                               maas_api_db_connection_url="postgresql://maas:pw@db:5432/maas"))
     assert run.ok, run.explain()
     data = plane.get("secret", "maas-api-serving-cert", api)["data"]
     for key in ("tls.crt", "tls.key"):

@@ -58,9 +58,12 @@ from ansible_collections.modelserving.maas.plugins.module_utils._maas.selection 
     SI_ERROR,
     SI_MESSAGE,
     SI_REF,
+    METERING_FIELDS,
+    groups_metering,
     groups_reason,
     groups_selected,
     let,
+    subscription_metering,
     subscription_reason,
 )
 
@@ -169,8 +172,10 @@ def _selected(subscriptions, selection) -> str:
     return '(%s ? "" : %s)' % (MODELS_LIST, groups_selected(subscriptions) if selection == "groups" else SI_REF)
 
 
-def _identity(model, selected, selection) -> dict:
-    """The identity published to the TokenRateLimitPolicy, sorted by property name."""
+def _identity(model, selected, selection, subscriptions) -> dict:
+    """The identity published to the TokenRateLimitPolicy and the TelemetryPolicy, sorted by property
+    name. `organizationId` and `costCenter` are the selected subscription's tokenMetadata, for the
+    telemetry labels."""
     identity = {
         "userid": {"expression": USERNAME},
         "groups": {"expression": GROUPS},
@@ -181,6 +186,9 @@ def _identity(model, selected, selection) -> dict:
                                                         % cel_string(model_key_suffix(model)))},
         "subscription_info": {"expression": "((%s) ? %s : {})" % (HAS_SI, SI) if selection == "subscription" else "{}"},
     }
+    for field in METERING_FIELDS:
+        identity[field] = {"expression": groups_metering(selected, subscriptions, field) if selection == "groups"
+                           else subscription_metering(field)}
     return dict(sorted(identity.items()))
 
 
@@ -225,6 +233,7 @@ def auth_policy_for_model(model, route, policies, subscriptions, options) -> dic
     selection_reason = groups_reason(subscriptions) if selection == "groups" else subscription_reason(subscriptions)
     reason = _reason(checks, selection_reason)
     selected = _selected(subscriptions, selection)
+    identity = _identity(model, selected, selection, subscriptions)
     return {
         "apiVersion": AUTH_POLICY[0],
         "kind": AUTH_POLICY[1],
@@ -239,7 +248,7 @@ def auth_policy_for_model(model, route, policies, subscriptions, options) -> dic
                 "response": {
                     "success": {
                         "headers": _success_headers(selected, selection),
-                        "filters": {"identity": {"json": {"properties": _identity(model, selected, selection)},
+                        "filters": {"identity": {"json": {"properties": identity},
                                                  "metrics": True, "priority": 0}},
                     },
                     "unauthenticated": {"code": 401, "message": {"value": "Authentication required"}},

@@ -51,6 +51,8 @@ SI_REF = '((%s && "namespace" in %s && "name" in %s) ? %s.namespace + "/" + %s.n
     HAS_SI, SI, SI, SI, SI)
 SI_ERROR = '((%s && "error" in %s) ? %s.error : "")' % (HAS_SI, SI, SI)
 SI_MESSAGE = '((%s && "message" in %s) ? %s.message : "")' % (HAS_SI, SI, SI)
+# The subscription's tokenMetadata fields the telemetry labels read (maas-api's select answer names them so).
+METERING_FIELDS = ("organizationId", "costCenter")
 
 
 def let(name, value, body) -> str:
@@ -99,6 +101,24 @@ def groups_reason(subscriptions) -> str:
 def groups_selected(subscriptions) -> str:
     """groups mode: `<namespace>/<name>` of the subscription that counts the request, "" for none."""
     return _with_picked(subscriptions, 'picked.size() == 1 ? picked[0].ref : ""')
+
+
+def groups_metering(selected, subscriptions, field) -> str:
+    """groups mode: the `tokenMetadata.<field>` of the subscription `selected` names ("" for none or unset).
+
+    The values are known when the policy is written, so this is a literal map looked up by the
+    selected `<namespace>/<name>`; a subscription without the field is simply not in the map."""
+    values = sorted((ref(s["namespace"], s["name"]), s["metering"][field])
+                    for s in subscriptions if (s.get("metering") or {}).get(field))
+    if not values:
+        return '""'
+    table = "{%s}" % ", ".join("%s: %s" % (cel_string(k), cel_string(v)) for k, v in values)
+    return let("sel", selected, '(sel in %s ? %s[sel] : "")' % (table, table))
+
+
+def subscription_metering(field) -> str:
+    """subscription mode: the `<field>` of maas-api's selection answer ("" when absent)."""
+    return '((%s && %s in %s) ? %s[%s] : "")' % (HAS_SI, cel_string(field), SI, SI, cel_string(field))
 
 
 def subscription_reason(subscriptions) -> str:

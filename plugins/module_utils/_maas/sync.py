@@ -315,6 +315,8 @@ def run(params, context) -> dict:
                  "refused": trust["refused"], "failed": failed, "gateway_error": error,
                  "secrets": credential_secrets(cluster, parsed)}
         statuses = desired_statuses(resources, parsed, translation, facts, _now())
+        if not params.get("tenant_status", True):
+            statuses = {key: status for key, status in statuses.items() if key[1] != "Tenant"}
         outcome["status_updated"], status_errors = write_statuses(cluster, resources, statuses, context.check_mode)
 
     invalid = sorted(translation["invalid"] + trust["refused"], key=_entry_order)

@@ -259,6 +259,22 @@ def _check_priority(kind, ns, name, priority) -> int:
     return priority
 
 
+def _metering(kind, ns, name, spec) -> dict:
+    """spec.tokenMetadata's organizationId and costCenter (the telemetry labels), "" when unset."""
+    metadata = spec.get("tokenMetadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        _fail(kind, ns, name, "spec.tokenMetadata", metadata, "must be a mapping")
+    found = {}
+    for field in ("organizationId", "costCenter"):
+        value = metadata.get(field)
+        if value is not None and not isinstance(value, str):
+            _fail(kind, ns, name, "spec.tokenMetadata." + field, value, "must be a string")
+        found[field] = value or ""
+    return found
+
+
 def parse_subscription(obj, selection) -> dict:
     """A MaaSSubscription as {ref, namespace, name, priority, groups, users, limits: {model: rates}},
     with its owners and names already quoted for CEL (they recur in the predicates of every model)."""
@@ -279,7 +295,7 @@ def parse_subscription(obj, selection) -> dict:
     priority = _check_priority(kind, ns, name, spec.get("priority", 0))
     limits = dict(_check_model_refs(kind, ns, name, spec.get("modelRefs"), with_limits=True))
     return {"ref": ref(ns, name), "namespace": ns, "name": name, "priority": priority,
-            "groups": groups, "users": users, "limits": limits,
+            "groups": groups, "users": users, "limits": limits, "metering": _metering(kind, ns, name, spec),
             "group_literals": tuple(sorted(cel_string(g) for g in groups)),
             "user_literals": tuple(sorted(cel_string(u) for u in users)),
             "ref_literal": cel_string(ref(ns, name)), "name_literal": cel_string(name)}

@@ -63,6 +63,9 @@ def test_contract(gateway, case):
         assert got.counted == want.get("counted", got.counted), (mode, got)
     for header, value in (want.get("forwarded") or {}).items():
         assert got.forwarded.get(header) == value, (mode, header, got.forwarded)
+    # What the TelemetryPolicy's labels read (the selected subscription's tokenMetadata).
+    for name, value in (want.get("identity") or {}).items():
+        assert got.identity.get(name) == value, (mode, name, got.identity)
 
 
 def test_the_scenario_has_the_invalid_subscription_it_relies_on():

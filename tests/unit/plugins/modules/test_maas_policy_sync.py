@@ -203,6 +203,17 @@ def subscription(name, models, namespace=TENANT_NS, groups=("team-a",), limit=10
                                    for m in models]}}
 
 
+def test_tenant_status_false_leaves_the_tenant_to_tenant_status_and_writes_the_others():
+    cluster = ClusterDouble(installation())
+    result = sync(cluster, tenant_status=False)
+    assert status(cluster, "Tenant", "default-tenant") == {}
+    assert status(cluster, "MaaSSubscription", "basic")["phase"] == "Active"
+    assert not [s for s in result["status_updated"] if "Tenant" in s]
+    # The default still writes it.
+    sync(cluster)
+    assert status(cluster, "Tenant", "default-tenant")["phase"] == "Active"
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. one Tenant counts: no namespace user can move the gateway
 
