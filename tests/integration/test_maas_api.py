@@ -161,6 +161,9 @@ def test_tls_serving_hardening_route_and_policies(plane, site):
                       '!("x-maas-key-id" in request.headers)']
     injected = rules["response"]["success"]["headers"]
     assert {h.get("key", name) for name, h in injected.items()} == {"X-MaaS-Username", "X-MaaS-Group"}
+    # maas-api's internal endpoints check no caller: /maas-api/internal/... is refused at the gateway.
+    internal = rules["authorization"]["internal-endpoints-not-exposed"]["patternMatching"]["patterns"]
+    assert internal == [{"predicate": '!request.url_path.matches("^/maas-api/+internal(/|$)")'}]
 
     # The plane serves BackendTLSPolicy and the CA is the shared one: the gateway verifies maas-api.
     btp = plane.get("backendtlspolicy", "maas-api-backend-tls", api)["spec"]
