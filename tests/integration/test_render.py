@@ -155,9 +155,10 @@ def test_a_module_that_needs_the_cluster_fails_in_the_render_environment(tmp_pat
 
 def test_the_render_runs_without_a_cluster_and_writes_one_file_per_role_in_site_order(rendered):
     names = sorted(p.name for p in rendered.glob("*.yaml"))
-    assert names == ["00-prerequisites.yaml", "10-authorino_tls.yaml", "20-kuadrant_mtls.yaml", "30-maas_api.yaml",
-                     "40-gateway_tls.yaml", "50-maas_policies.yaml"]
-    first = documents(rendered / "00-prerequisites.yaml")
+    assert names == ["00-automation_identity.yaml", "01-prerequisites.yaml", "10-authorino_tls.yaml",
+                     "20-kuadrant_mtls.yaml", "30-maas_api.yaml", "35-maas_telemetry.yaml", "40-gateway_tls.yaml",
+                     "50-maas_policies.yaml"]
+    first = documents(rendered / "01-prerequisites.yaml")
     kinds = [o["kind"] for o in first]
     assert kinds[:5] == ["CustomResourceDefinition"] * 5 and kinds[5:7] == ["Namespace", "Namespace"]
     assert (rendered / "NOTES.md").is_file()
