@@ -110,7 +110,8 @@ def test_crs_outside_the_allowed_namespaces_grant_nothing_and_are_reported():
 
 def test_the_module_takes_the_translation_options_of_maas_policy_sync():
     sync_options = set(ArgumentSpecValidator({}).validate({}).validated_parameters) | set(maas_policy_sync.OPTIONS)
-    cluster_only = {"resources", "prune", "write_status"}
+    # Writes to the cluster, which a render never does.
+    cluster_only = {"resources", "prune", "write_status", "tenant_status"}
     assert sync_options - cluster_only <= set(maas_policy_render.OPTIONS)
 
 
