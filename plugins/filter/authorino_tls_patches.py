@@ -16,7 +16,7 @@ from ansible_collections.modelserving.maas.plugins.module_utils._tls.authorino i
 def authorino_tls_patches(authorino, mount_in_cr, listener=True, outbound=True, secret_name="authorino-server-cert",
                           volume_name="maas-ca-bundle", mount_dir="/etc/maas-ca-bundle",
                           ca_bundle_configmap="maas-ca-bundle", ca_bundle_key="ca.crt", ca_file_name="ca-bundle.crt",
-                          deployment_name="authorino", container_name="authorino", restart_annotations=None):
+                          deployment_name="authorino", container_name="authorino", restart_annotations=None, record_restore=True):
     metadata = authorino.get("metadata") if isinstance(authorino, dict) else None
     if not metadata or not metadata.get("name") or not metadata.get("namespace"):
         raise AnsibleFilterError("authorino_tls_patches: expected the Authorino CR as read from the cluster "
@@ -25,7 +25,8 @@ def authorino_tls_patches(authorino, mount_in_cr, listener=True, outbound=True, 
                     mount_in_cr=boolean(mount_in_cr, strict=False), secret_name=secret_name,
                     volume_name=volume_name, mount_dir=mount_dir, ca_bundle_configmap=ca_bundle_configmap,
                     ca_bundle_key=ca_bundle_key, ca_file_name=ca_file_name, deployment_name=deployment_name,
-                    container_name=container_name, restart_annotations=restart_annotations or {})
+                    container_name=container_name, restart_annotations=restart_annotations or {},
+                    record_restore=boolean(record_restore, strict=False))
 
 
 class FilterModule(object):

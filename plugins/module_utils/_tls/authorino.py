@@ -118,10 +118,11 @@ def restore_record(authorino: Mapping[str, Any], listener: bool, volumes: bool) 
 
 
 def authorino_cr_patch(authorino: Mapping[str, Any], listener_secret: Optional[str],
-                       volume: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+                       volume: Optional[Mapping[str, Any]], record_restore: bool = True) -> Dict[str, Any]:
     """The fields of the live Authorino CR `authorino` this role owns: listener TLS serving
     `listener_secret` (None: not touched), `volume` among its spec.volumes (None: not touched), and
-    the restore annotation recording what those were before (`restore_record`)."""
+    the restore annotation recording what those were before (`restore_record`; not with
+    `record_restore` false, where the live CR is not known)."""
     spec: Dict[str, Any] = {}
     if listener_secret is not None:
         spec["listener"] = {"tls": {"enabled": True, "certSecretRef": {"name": listener_secret}}}
@@ -129,7 +130,7 @@ def authorino_cr_patch(authorino: Mapping[str, Any], listener_secret: Optional[s
         live_volumes = ((authorino.get("spec") or {}).get("volumes") or {}).get("items")
         spec["volumes"] = {"items": volumes_with(live_volumes, volume)}
     metadata: Dict[str, Any] = {"name": authorino["metadata"]["name"], "namespace": authorino["metadata"]["namespace"]}
-    if spec:
+    if spec and record_restore:
         metadata["annotations"] = {RESTORE_ANNOTATION: restore_record(authorino, listener_secret is not None,
                                                                       volume is not None)}
     return {"apiVersion": AUTHORINO_API, "kind": "Authorino", "metadata": metadata, "spec": spec}
@@ -161,12 +162,12 @@ def deployment_patch(name: str, namespace: str, container_name: str, ca_file: st
 def authorino_tls_patches(authorino: Mapping[str, Any], listener: bool, outbound: bool, mount_in_cr: bool,
                           secret_name: str, volume_name: str, mount_dir: str, ca_bundle_configmap: str,
                           ca_bundle_key: str, ca_file_name: str, deployment_name: str, container_name: str,
-                          restart_annotations: Mapping[str, str]) -> List[Dict[str, Any]]:
+                          restart_annotations: Mapping[str, str], record_restore: bool = True) -> List[Dict[str, Any]]:
     """The Authorino CR patch and, with `outbound`, the Deployment patch, for one server-side apply.
     `mount_in_cr`: the bundle goes through the CR's spec.volumes, not onto the Deployment."""
     volume = trust_volume(volume_name, mount_dir, ca_bundle_configmap, ca_bundle_key, ca_file_name)
     patches = [authorino_cr_patch(authorino, secret_name if listener else None,
-                                  volume if outbound and mount_in_cr else None)]
+                                  volume if outbound and mount_in_cr else None, record_restore)]
     if outbound:
         patches.append(deployment_patch(deployment_name, authorino["metadata"]["namespace"], container_name,
                                         "%s/%s" % (mount_dir, ca_file_name), restart_annotations,
