@@ -7,6 +7,9 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Tests that call the collection's Python directly import it as Ansible does (ansible_collections.
+# modelserving.maas), from the tree `make collections` links, as tests/unit/conftest.py does.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
 
 from plane import REPO, Plane  # noqa: E402
 from kuadrant.harness import KuadrantOperator, OperatorPlane, PlatformStatus  # noqa: E402
