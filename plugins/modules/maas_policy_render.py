@@ -30,6 +30,7 @@ author:
   - modelserving.maas maintainers (@modelserving)
 extends_documentation_fragment:
   - modelserving.maas.attributes
+  - modelserving.maas.translation_options
 attributes:
   check_mode:
     support: full
@@ -70,85 +71,6 @@ options:
         description: Istio C(ServiceEntry); external models get one where it is served.
         type: bool
         default: true
-  selection:
-    description: As in M(modelserving.maas.maas_policy_sync).
-    type: str
-    choices: [groups, subscription]
-    default: groups
-  maas_api_url:
-    description: Base URL Authorino uses to reach maas-api.
-    type: str
-    default: https://maas-api.opendatahub.svc.cluster.local:8443
-  audiences:
-    description: Token review audiences for Kubernetes tokens (see M(modelserving.maas.token_audience)).
-    type: list
-    elements: str
-    default: [https://kubernetes.default.svc, maas-default-gateway-sa]
-  managed_by:
-    description: Value of the C(app.kubernetes.io/managed-by) label that marks generated objects.
-    type: str
-    default: maas-controller
-  tenant_namespace:
-    description: Namespace of the one Tenant that counts, C(default-tenant).
-    type: str
-    default: models-as-a-service
-  allowed_namespaces:
-    description:
-      - The namespaces whose MaaSAuthPolicies and MaaSSubscriptions are honoured; defaults to
-        O(tenant_namespace) alone.
-    type: list
-    elements: str
-  gateway:
-    description:
-      - The Gateway the policies attach to. Defaults to the C(spec.gatewayRef) of Tenant
-        C(<tenant_namespace>/default-tenant), else C(openshift-ingress/maas-default-gateway).
-    type: dict
-    suboptions:
-      namespace:
-        description: The Gateway's namespace.
-        type: str
-        required: true
-      name:
-        description: The Gateway's name.
-        type: str
-        required: true
-  tiers:
-    description: Optional usage tiers, as in M(modelserving.maas.maas_policy_sync).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: The tier's name.
-        type: str
-        required: true
-      groups:
-        description: The groups whose members are in the tier.
-        type: list
-        elements: str
-        required: true
-      requests_per_minute:
-        description: Requests per minute per user.
-        type: int
-      tokens_per_minute:
-        description: Tokens per minute per user.
-        type: int
-  external_tls:
-    description: TLS origination for ExternalModel routes; V(auto) follows O(served.backendtlspolicies).
-    type: str
-    choices: [auto, destinationrule, backendtlspolicy]
-    default: auto
-  external_ca:
-    description: The CA each ExternalModel provider is verified against, by provider host.
-    type: dict
-    default: {}
-  cache_ttl:
-    description: Seconds Authorino caches maas-api answers.
-    type: int
-    default: 60
-  allow_internal_endpoints:
-    description: Let external models point inside the cluster or the node.
-    type: bool
-    default: false
 seealso:
   - module: modelserving.maas.maas_policy_sync
 """
@@ -199,38 +121,15 @@ missing_models:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
-    DEFAULT_AUDIENCES,
-    DEFAULT_MAAS_API_URL,
-    DEFAULT_MANAGED_BY,
-    SELECTION_MODES,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.options import TRANSLATION_ARG_SPEC
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.render import DEFAULT_SERVED, run
 
 OPTIONS = dict(
+    TRANSLATION_ARG_SPEC,
     resources=dict(type="list", elements="dict", required=True),
     routes=dict(type="list", elements="dict", default=[]),
     served=dict(type="dict", default={}, options={key: dict(type="bool", default=value)
                                                   for key, value in DEFAULT_SERVED.items()}),
-    selection=dict(type="str", choices=list(SELECTION_MODES), default="groups"),
-    maas_api_url=dict(type="str", default=DEFAULT_MAAS_API_URL),
-    audiences=dict(type="list", elements="str", default=list(DEFAULT_AUDIENCES)),
-    managed_by=dict(type="str", default=DEFAULT_MANAGED_BY),
-    tenant_namespace=dict(type="str", default="models-as-a-service"),
-    allowed_namespaces=dict(type="list", elements="str"),
-    gateway=dict(type="dict", options=dict(namespace=dict(type="str", required=True),
-                                           name=dict(type="str", required=True))),
-    tiers=dict(type="list", elements="dict", options=dict(
-        name=dict(type="str", required=True),
-        groups=dict(type="list", elements="str", required=True),
-        requests_per_minute=dict(type="int"),
-        # A count of LLM tokens, not a credential.
-        tokens_per_minute=dict(type="int", no_log=False),
-    )),
-    external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
-    external_ca=dict(type="dict", default={}),
-    cache_ttl=dict(type="int", default=60),
-    allow_internal_endpoints=dict(type="bool", default=False),
 )
 
 

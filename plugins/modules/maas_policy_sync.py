@@ -61,6 +61,7 @@ extends_documentation_fragment:
   - modelserving.maas.request_options
   - modelserving.maas.attributes
   - modelserving.maas.apply_options
+  - modelserving.maas.translation_options
 attributes:
   check_mode:
     support: full
@@ -76,117 +77,6 @@ options:
         for CRs read from the cluster.
     type: list
     elements: dict
-  selection:
-    description:
-      - How a request is matched to the token limit of one of the caller's subscriptions.
-      - V(groups) decides in the TokenRateLimitPolicy, by the caller's groups and user name; a
-        caller owning several subscriptions names one in the C(X-MaaS-Subscription) header, else
-        the highest ranked one counts (priority, then largest limit). Group names containing C(,)
-        are rejected in this mode.
-      - V(subscription) lets maas-api select the subscription, and the limit follows its choice.
-    type: str
-    choices: [groups, subscription]
-    default: groups
-  maas_api_url:
-    description: Base URL Authorino uses to reach maas-api.
-    type: str
-    default: https://maas-api.opendatahub.svc.cluster.local:8443
-  audiences:
-    description: Token review audiences for Kubernetes tokens (see M(modelserving.maas.token_audience)).
-    type: list
-    elements: str
-    default: [https://kubernetes.default.svc, maas-default-gateway-sa]
-  managed_by:
-    description: Value of the C(app.kubernetes.io/managed-by) label that marks generated objects.
-    type: str
-    default: maas-controller
-  tenant_namespace:
-    description:
-      - Namespace of the one Tenant that counts, C(default-tenant). Tenants anywhere else are ignored.
-    type: str
-    default: models-as-a-service
-  allowed_namespaces:
-    description:
-      - The namespaces whose MaaSAuthPolicies and MaaSSubscriptions are honoured. Those anywhere
-        else grant nothing, limit nothing and hold back no model.
-      - Defaults to O(tenant_namespace) alone.
-    type: list
-    elements: str
-  gateway:
-    description:
-      - The Gateway policies attach to and KServe routes must be attached to. It must exist.
-      - Defaults to the C(spec.gatewayRef) of Tenant C(<tenant_namespace>/default-tenant), else
-        C(openshift-ingress/maas-default-gateway) when there is no such Tenant.
-    type: dict
-    suboptions:
-      namespace:
-        description: The Gateway's namespace.
-        type: str
-        required: true
-      name:
-        description: The Gateway's name.
-        type: str
-        required: true
-  tiers:
-    description:
-      - Optional usage tiers, as a RateLimitPolicy and a TokenRateLimitPolicy C(maas-tier-usage) on
-        the Gateway that count every caller per minute on every route.
-      - In precedence order, a caller in several tiers counts under the first.
-      - Not given (null), this run does not manage the tiers; it neither applies nor prunes the
-        tier policies. V([]) removes them. Give the same value wherever the module runs (a site
-        playbook and a scheduled reconcile), or leave it out of all but one.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: The tier's name, a DNS-1123 label of at most 40 characters, unique among the tiers.
-        type: str
-        required: true
-      groups:
-        description: The groups whose members are in the tier (names without C(,)).
-        type: list
-        elements: str
-        required: true
-      requests_per_minute:
-        description: Requests per minute per user. Give this, O(tiers[].tokens_per_minute) or both.
-        type: int
-      tokens_per_minute:
-        description: Tokens per minute per user. Give this, O(tiers[].requests_per_minute) or both.
-        type: int
-  external_tls:
-    description:
-      - TLS origination for ExternalModel routes. V(auto) uses BackendTLSPolicy where the cluster
-        serves it, DestinationRule otherwise. The DestinationRule (C(tls.mode) C(SIMPLE), the provider's
-        host as SNI and C(subjectAltNames), verified as O(external_ca) says) applies to the provider's host, as Istio applies none to an C(ExternalName)
-        Service; it and the ServiceEntry are exported to the model's and the gateway's namespaces only.
-    type: str
-    choices: [auto, destinationrule, backendtlspolicy]
-    default: auto
-  external_ca:
-    description:
-      - The CA an ExternalModel provider is verified against, by provider host. Without an entry the
-        gateway verifies the provider against the system roots (the DestinationRule sets no
-        C(caCertificates), so Istio uses the proxy's OS CA certificates; the BackendTLSPolicy sets
-        C(wellKnownCACertificates=System)). Verification is never skipped; the host is the SNI and
-        the only name accepted (C(subjectAltNames), C(validation.hostname)).
-      - For a DestinationRule the name is a Secret in the gateway's namespace with key C(ca.crt)
-        (C(credentialName)); for a BackendTLSPolicy a ConfigMap in the model's namespace with key
-        C(ca.crt) (C(caCertificateRefs)).
-    type: dict
-    default: {}
-  cache_ttl:
-    description: Seconds Authorino caches maas-api answers.
-    type: int
-    default: 60
-  allow_internal_endpoints:
-    description:
-      - Let external models (MaaSModelRef C(spec.endpointOverride), ExternalModel C(spec.endpoint))
-        point inside the cluster or the node (loopback, link-local and cloud metadata addresses,
-        C(0.0.0.0/8), the API server's names, C(*.svc) and C(*.cluster.local) hosts and single-label
-        names). Refused by default, because whoever writes a MaaSModelRef would otherwise route
-        gateway traffic to internal services.
-    type: bool
-    default: false
   prune:
     description: Delete generated objects whose producing CRs are gone.
     type: bool
@@ -367,37 +257,13 @@ errors:
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.args import APPLY_ARG_SPEC, argument_spec, new_module
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import execute
-from ansible_collections.modelserving.maas.plugins.module_utils._maas.names import (
-    DEFAULT_AUDIENCES,
-    DEFAULT_MAAS_API_URL,
-    DEFAULT_MANAGED_BY,
-    SELECTION_MODES,
-)
+from ansible_collections.modelserving.maas.plugins.module_utils._maas.options import TRANSLATION_ARG_SPEC
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.sync import run
 
-DEFAULT_TENANT_NAMESPACE = "models-as-a-service"
 
 OPTIONS = dict(
+    TRANSLATION_ARG_SPEC,
     resources=dict(type="list", elements="dict"),
-    selection=dict(type="str", choices=list(SELECTION_MODES), default="groups"),
-    maas_api_url=dict(type="str", default=DEFAULT_MAAS_API_URL),
-    audiences=dict(type="list", elements="str", default=list(DEFAULT_AUDIENCES)),
-    managed_by=dict(type="str", default=DEFAULT_MANAGED_BY),
-    tenant_namespace=dict(type="str", default=DEFAULT_TENANT_NAMESPACE),
-    allowed_namespaces=dict(type="list", elements="str"),
-    gateway=dict(type="dict", options=dict(namespace=dict(type="str", required=True),
-                                           name=dict(type="str", required=True))),
-    tiers=dict(type="list", elements="dict", options=dict(
-        name=dict(type="str", required=True),
-        groups=dict(type="list", elements="str", required=True),
-        requests_per_minute=dict(type="int"),
-        # A count of LLM tokens, not a credential: nothing to hide from logs.
-        tokens_per_minute=dict(type="int", no_log=False),
-    )),
-    external_tls=dict(type="str", choices=["auto", "destinationrule", "backendtlspolicy"], default="auto"),
-    external_ca=dict(type="dict", default={}),
-    cache_ttl=dict(type="int", default=60),
-    allow_internal_endpoints=dict(type="bool", default=False),
     prune=dict(type="bool", default=True),
     write_status=dict(type="bool", default=True),
     tenant_status=dict(type="bool", default=True),
