@@ -9,7 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The options of the translation, shared by maas_policy_sync and maas_policy_render
-    # (plugins/module_utils/_maas/options.py, TRANSLATION_ARG_SPEC).
+    # (their argument spec: plugins/module_utils/_maas/options.py).
     DOCUMENTATION = r"""
 options:
   selection:

@@ -17,15 +17,13 @@ __metaclass__ = type
 
 import json
 import os
-import re
-import socket
-import ssl
 from concurrent.futures import ThreadPoolExecutor
-from http.client import RemoteDisconnected
 
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.cancel import ControllerWatch
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.discovery import (
     NotServed, RunCache, ServedKinds, playbook_run, proc_start_time)
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.errors import (
+    K8sError, api_error, connection_problem, waited)
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -90,20 +88,6 @@ LIST_PAGE_SIZE = 500
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-class K8sError(Exception):
-    """A failed API request, with the status code and the API server's own message."""
-
-    def __init__(self, status, reason, message, body=None):
-        super(K8sError, self).__init__(message)
-        self.status = status
-        self.reason = reason
-        self.body = body or {}
-
-    @property
-    def causes(self):
-        return (self.body.get("details") or {}).get("causes") or []
-
-
 def namespace_missing(err, namespace):
     """Whether `err` is the API server saying that Namespace `namespace` does not exist."""
     details = (getattr(err, "body", None) or {}).get("details") or {}
@@ -156,7 +140,7 @@ class Cluster(object):
             # kubernetes.core reads K8S_AUTH_HOST itself, when it builds the client: not into params.
             host = module.params.get("host") or os.environ.get("K8S_AUTH_HOST") or "the server of the kubeconfig context"
             module.fail_json(msg="Cannot connect to the Kubernetes API at %s: %s%s. Set kubeconfig/context or the "
-                                 "K8S_AUTH_* variables." % (host, connection_problem(err), _waited(err, timeout)))
+                                 "K8S_AUTH_* variables." % (host, connection_problem(err), waited(err, timeout)))
         except Exception as err:  # kubernetes.core raises several types for bad credentials
             module.fail_json(msg="Cannot connect to the Kubernetes API: %s. Set kubeconfig/context or the "
                                  "K8S_AUTH_* variables." % err)
@@ -222,7 +206,7 @@ class Cluster(object):
                 _request_timeout=request_timeout(self.timeout))
         except TransportError as err:  # no HTTP answer at all: the server is down or unreachable
             raise K8sError(None, "Unreachable", "cannot reach the API server at %s: %s%s"
-                           % (self.host, connection_problem(err), _waited(err, self.timeout)))
+                           % (self.host, connection_problem(err), waited(err, self.timeout)))
         except DynamicApiError as err:
             raise api_error(err, method, path, self.host)
         data = response.data
@@ -346,82 +330,6 @@ class Cluster(object):
             return list(pool.map(guarded, items))
 
 
-# -- what a failed request tells the operator ------------------------------------------------
-
-UNAUTHORIZED = ("the API server at %s rejected the credentials (401 Unauthorized): the token may have expired "
-                "or been revoked; refresh the kubeconfig / K8S_AUTH_API_KEY")
-_TLS_TEXT = re.compile(r"\[SSL(?:: [A-Z_]+)?\] ([^(']+)")
-_CONNECTION_PREFIX = re.compile(r"^.*?Connection(?:Pool)?\([^)]*\): ")
-
-
-def api_error(err, method, path, host):
-    """The K8sError for an error answer of the API server: the server's message, plus what to do
-    about it when the server's own words do not say (401, 403). Status 0 is the kubernetes client
-    reporting a TLS failure: no answer at all."""
-    status = getattr(err, "status", None)
-    body = {}
-    try:
-        raw = getattr(err, "body", None)
-        body = json.loads(raw) if raw else {}
-    except (TypeError, ValueError):
-        pass
-    body = body if isinstance(body, dict) else {}
-    message = body.get("message") or str(getattr(err, "reason", "") or err)
-    reason = body.get("reason") or getattr(err, "reason", None)
-    if not status:
-        return K8sError(None, "Unreachable", "cannot reach the API server at %s: %s" % (host, connection_problem(err)))
-    if status == 401:
-        message = UNAUTHORIZED % host
-    elif status == 403:
-        message = forbidden_message(message, method, path)
-    return K8sError(status, reason, message, body)
-
-
-def rbac_attributes(method, path):
-    """(verb, API group, resource[/subresource], namespace) of a request, in RBAC's words."""
-    parts = [p for p in path.split("?")[0].split("/") if p]
-    group, rest = ("", parts[2:]) if parts[:1] == ["api"] else ((parts[1:2] or [""])[0], parts[3:])
-    namespace = ""
-    if rest[:1] == ["namespaces"] and len(rest) >= 2:
-        namespace = rest[1]
-        rest = rest[2:] if len(rest) >= 3 else rest
-    resource = "/".join(rest[0:1] + rest[2:3])
-    named = len(rest) >= 2
-    verbs = {"GET": "get" if named else "list", "POST": "create", "PUT": "update", "PATCH": "patch",
-             "DELETE": "delete" if named else "deletecollection"}
-    return verbs.get(method, method.lower()), group, resource, namespace
-
-
-FORBIDDEN_HINT = ("; grant it to the identity this job runs as (role modelserving.maas.automation_identity "
-                  "creates ServiceAccounts with what the collection's requests need)")
-
-
-def forbidden_message(server_message, method, path):
-    """A 403's message naming verb, resource and namespace as the API server does, and where the
-    grant comes from. The server's own message is kept; what it leaves out (a proxy or webhook
-    answered) is added from the request."""
-    verb, group, resource, namespace = rbac_attributes(method, path)
-    # A server-side apply of an object that does not exist is refused as `create`, not `patch`.
-    if re.search(r'cannot [a-z]+ resource "%s"' % re.escape(resource), server_message):
-        return server_message + FORBIDDEN_HINT
-    where = ' in the namespace "%s"' % namespace if namespace else ""
-    return '%s (403 Forbidden: cannot %s resource "%s" in API group "%s"%s)%s' % (
-        server_message, verb, resource, group, where, FORBIDDEN_HINT)
-
-
-def _causes(err):
-    """`err` and every exception behind it: urllib3's `reason`, `__cause__`, `__context__`, args."""
-    seen, pending = [], [err]
-    while pending:
-        current = pending.pop(0)
-        if not isinstance(current, BaseException) or any(current is s for s in seen):
-            continue
-        seen.append(current)
-        pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__]
-                       + list(getattr(current, "args", ())))
-    return seen
-
-
 def bound_every_request(timeout):
     """Make `timeout` the default of every request the `kubernetes` package sends from this process.
 
@@ -450,43 +358,3 @@ def request_timeout(timeout):
     """`timeout` as the kubernetes REST client's `_request_timeout`: a (connect, read) pair, which every
     release honours; releases before 37 silently ignore a float, and `request_timeout` is one."""
     return None if timeout is None else (timeout, timeout)
-
-
-def _waited(err, timeout):
-    """What a timeout waited for, so the message says which setting to raise."""
-    if timeout is None or connection_problem(err) != "timed out":
-        return ""
-    return " (no answer within %g s: request_timeout)" % timeout
-
-
-def connection_problem(err):
-    """A few words for why a request got no HTTP answer ("connection refused"), read from the socket
-    error beneath the urllib3 one, never the urllib3 text with its object reprs."""
-    causes = _causes(err)
-    for cause in causes:
-        if isinstance(cause, socket.gaierror):
-            return "cannot resolve the host name (%s)" % cause.strerror
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, RemoteDisconnected):  # a ConnectionResetError, but nothing was reset
-            return "the server closed the connection without an answer"
-        if isinstance(cause, ConnectionResetError):
-            return "the connection was reset"
-        if isinstance(cause, ssl.SSLError):
-            return "TLS failed: %s" % _tls_words(str(cause))
-        if isinstance(cause, socket.timeout):
-            return "timed out"
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror[0].lower() + cause.strerror[1:]
-    names = " ".join(type(c).__name__ for c in causes)
-    if "Timeout" in names:
-        return "timed out"
-    if "ProtocolError" in names:
-        return "the server closed the connection without an answer"
-    text = str(causes[-1])
-    return "TLS failed: %s" % _tls_words(text) if _TLS_TEXT.search(text) else _CONNECTION_PREFIX.sub("", text)
-
-
-def _tls_words(text):
-    found = _TLS_TEXT.search(text)
-    return found.group(1).strip() if found else text.strip()

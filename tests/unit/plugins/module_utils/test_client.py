@@ -11,7 +11,8 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import api_exception
 
-from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import FORBIDDEN_HINT, Cluster, K8sError
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import Cluster, K8sError
+from ansible_collections.modelserving.maas.plugins.module_utils._kube.errors import FORBIDDEN_HINT
 
 HOST = "https://127.0.0.1:6443"
 
