@@ -81,6 +81,8 @@ KINDS = {
 # Asks the API server for an object's metadata only: what `exists` needs, and no more (a Secret's
 # data never reaches this process).
 METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+# The same for a LIST: each item is the object's metadata (what uninstall searches by).
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 DEFAULT_WORKERS = 8
 LIST_PAGE_SIZE = 500
@@ -231,20 +233,23 @@ class Cluster(object):
             raise
         return True
 
-    def list(self, api_version, kind, namespace=None, label_selector=None):
-        """Every object of a kind (in a namespace, or cluster-wide), following pagination."""
+    def list(self, api_version, kind, namespace=None, label_selector=None, metadata_only=False):
+        """Every object of a kind (in a namespace, or cluster-wide), following pagination.
+        `metadata_only`: each item's metadata alone (PartialObjectMetadataList; no Secret data)."""
         items = []
         query = {"limit": LIST_PAGE_SIZE}
         if label_selector:
             query["labelSelector"] = label_selector
         path = self.path(api_version, kind, namespace)
         while True:
-            page = self.request("GET", path, query=query)
-            for item in page.get("items", []):
+            page = self.request("GET", path, query=query, accept=METADATA_LIST if metadata_only else "application/json")
+            for item in page.get("items") or []:  # a metadata-only LIST of nothing says "items": null
+                if metadata_only:  # the items say PartialObjectMetadata: they are objects of this kind
+                    item["apiVersion"], item["kind"] = api_version, kind
                 item.setdefault("apiVersion", api_version)
                 item.setdefault("kind", kind)
                 items.append(item)
-            token = page.get("metadata", {}).get("continue")
+            token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
             query["continue"] = token

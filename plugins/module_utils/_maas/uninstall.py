@@ -84,8 +84,6 @@ MODEL_KINDS = ("MaaSModelRef", EXTERNAL_MODEL[1])
 MAAS_CRDS = ("tenants", "maasmodelrefs", "maasauthpolicies", "maassubscriptions", "externalmodels")
 CRD_API = "apiextensions.k8s.io/v1"
 # A LIST answered with metadata only: no Secret's data ever reaches this process.
-METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
-PAGE_SIZE = 500
 
 
 def label_selector(managed_by: str) -> str:
@@ -259,28 +257,11 @@ def served(err: Exception) -> bool:
     return not (isinstance(err, K8sError) and err.status == 404)
 
 
-def list_metadata(cluster, api_version: str, kind: str, selector: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Every object of a kind in every namespace, metadata only, following pagination."""
-    path = cluster.path(api_version, kind)
-    query: Dict[str, Any] = {"limit": PAGE_SIZE}
-    if selector:
-        query["labelSelector"] = selector
-    items = []
-    while True:
-        page = cluster.request("GET", path, query=query, accept=METADATA_LIST)
-        for item in page.get("items") or []:
-            item["apiVersion"], item["kind"] = api_version, kind
-            items.append(item)
-        token = (page.get("metadata") or {}).get("continue")
-        if not token:
-            return items
-        query["continue"] = token
-
-
 def list_kinds(cluster, kinds: Sequence[Tuple[str, str]], selector: Optional[str] = None):
     """({kind: items} of the served kinds, [kinds not served], [errors]), one LIST per kind in parallel."""
     found, not_served, errors = {}, [], []
-    outcomes = cluster.parallel(lambda key: list_metadata(cluster, key[0], key[1], selector), list(kinds))
+    outcomes = cluster.parallel(lambda key: cluster.list(key[0], key[1], label_selector=selector, metadata_only=True),
+                                list(kinds))
     for (api_version, kind), (items, err) in zip(kinds, outcomes):
         if err is None:
             found[kind] = items

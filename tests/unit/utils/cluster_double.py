@@ -159,9 +159,10 @@ class ClusterDouble(object):
     def exists(self, api_version, kind, name, namespace=None):
         return self.get(api_version, kind, name, namespace) is not None
 
-    def list(self, api_version, kind, namespace=None, label_selector=None):
+    def list(self, api_version, kind, namespace=None, label_selector=None, metadata_only=False):
         self._record("list", api_version, kind, namespace, None, False)
-        return self._list(api_version, kind, namespace, label_selector)
+        found = self._list(api_version, kind, namespace, label_selector)
+        return [dict(apiVersion=api_version, kind=kind, metadata=o["metadata"]) for o in found] if metadata_only else found
 
     def apply(self, obj, field_manager, force=False, dry_run=False, subresource=None):
         meta = obj.get("metadata", {})

@@ -8,7 +8,6 @@ import pytest
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.client import K8sError
 from ansible_collections.modelserving.maas.plugins.module_utils._kube.runner import ModuleFailure
 from ansible_collections.modelserving.maas.plugins.module_utils._maas.uninstall import (
-    METADATA_LIST,
     RESTORE_ANNOTATION,
     UNINSTALL_KINDS,
     blocking_resources,
@@ -153,16 +152,14 @@ def test_the_tenant_the_collection_created_does_not_block_removing_the_crds():
 class MetadataDouble(ClusterDouble):
     """The double, answering LISTs as metadata only with set-based selectors, as the API server does."""
 
-    def request(self, method, path, body=None, query=None, content_type="application/json", accept=None):
-        selector = (query or {}).get("labelSelector") or ""
-        if method != "GET" or accept != METADATA_LIST or " in (" not in selector:
-            return super(MetadataDouble, self).request(method, path, body, query, content_type)
+    def list(self, api_version, kind, namespace=None, label_selector=None, metadata_only=False):
+        selector = label_selector or ""
+        if not metadata_only or " in (" not in selector:
+            return super(MetadataDouble, self).list(api_version, kind, namespace, label_selector, metadata_only)
         key, values = selector.split(" in (")
         wanted = set(values.rstrip(")").split(","))
-        page = super(MetadataDouble, self).request(method, path, None, dict(query, labelSelector=key), content_type)
-        page["items"] = [{"metadata": item["metadata"]} for item in page["items"]
-                         if item["metadata"]["labels"].get(key) in wanted]
-        return page
+        items = super(MetadataDouble, self).list(api_version, kind, namespace, key, metadata_only=True)
+        return [item for item in items if item["metadata"]["labels"].get(key) in wanted]
 
 
 AUTHORINO_API = "operator.authorino.kuadrant.io/v1beta1"
@@ -231,13 +228,14 @@ def test_removing_the_crds_refuses_before_any_write_while_resources_exist():
         run(cluster, crds=True)
     assert "MaaSSubscription models-as-a-service/gold" in failure.value.msg
     assert "maas_uninstall_force" in failure.value.msg
-    assert cluster.requests[mark:] and [r for r in cluster.requests[mark:] if r[0] != "get"] == []
+    # Reads only (LISTs by label, GETs) before the refusal.
+    assert cluster.requests[mark:] and [r for r in cluster.requests[mark:] if r[0] not in ("get", "list")] == []
     assert cluster.stored("apps/v1", "Deployment", "maas-api", "opendatahub") is not None
 
 
 def test_a_kind_the_server_refuses_to_list_fails_naming_it():
     cluster = installed()
-    cluster.fail[("get", "Secret", None)] = K8sError(403, "Forbidden", "secrets is forbidden")
+    cluster.fail[("list", "Secret", None)] = K8sError(403, "Forbidden", "secrets is forbidden")
     with pytest.raises(ModuleFailure) as failure:
         run(cluster)
     assert "v1 Secret" in failure.value.msg
